@@ -1,0 +1,45 @@
+"""groupexposure: exposure to groups of connected clients, held against large-exposure limits.
+
+>>> import groupexposure as gx
+>>> result = gx.analyze(gx.datasets.ningxia(), policy="basel")
+>>> sorted(result.groups["status"].unique())
+['breach', 'ok', 'warning']
+"""
+
+from __future__ import annotations
+
+import logging
+
+from . import datasets, policy as policies
+from .analysis import analyze
+from .lookthrough import integrated_ownership
+from .policy import InstitutionRelief, LimitRule, Policy, get_policy
+from .portfolio import Portfolio, load_portfolio
+from .problems import ValidationError
+from .result import AnalysisResult
+from .schema import Capital, Connection, Entity, EntityKind, Facility, Ownership, Product
+
+__all__ = [
+    "AnalysisResult",
+    "Capital",
+    "Connection",
+    "Entity",
+    "EntityKind",
+    "Facility",
+    "InstitutionRelief",
+    "LimitRule",
+    "Ownership",
+    "Policy",
+    "Portfolio",
+    "Product",
+    "ValidationError",
+    "analyze",
+    "datasets",
+    "get_policy",
+    "integrated_ownership",
+    "load_portfolio",
+    "policies",
+]
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

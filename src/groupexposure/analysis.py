@@ -1,0 +1,361 @@
+"""The pipeline: validate → control → groups → exposures → limits → tables (SPEC §1-5, §8).
+
+>>> import groupexposure as gx
+>>> result = gx.analyze(gx.datasets.ningxia(), policy="basel")
+>>> result.groups.columns[:5].tolist()
+['group_id', 'root_id', 'root_name', 'n_members', 'original_exposure']
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .control import NONE, Control, compute_control
+from .exposures import EntityExposure, entity_exposures, facility_values
+from .groups import Connections, Groups, overlapping_groups, partition_groups
+from .lookthrough import lookthrough_values
+from .limits import Standing, Subjects, evaluate, is_large
+from .paths import control_paths, membership_paths
+from .policy import Policy, get_policy
+from .portfolio import Portfolio, load_portfolio
+from .problems import issues_frame
+from .result import AnalysisResult
+from .schema import EntityKind
+from .validate import OnError, ValidPortfolio, validate
+
+__all__ = ["Grouping", "analyze"]
+
+Grouping = Literal["overlapping", "partition"]
+log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Coded:
+    """The validated tables as integer entity codes (code = position in the sorted id list)."""
+
+    ids: np.ndarray
+    entities: pd.DataFrame
+    kind: np.ndarray
+    gsib: np.ndarray
+    exempt: np.ndarray
+    owner: np.ndarray
+    owned: np.ndarray
+    connections: Connections
+
+
+def _code(valid: ValidPortfolio, policy: Policy) -> Coded:
+    ent = valid.entities.sort_values("entity_id", kind="stable").reset_index(drop=True)
+    ids = ent["entity_id"].to_numpy(dtype=object).astype(str).astype(object)
+    index = pd.Index(ids)
+    own, con = valid.ownership, valid.connections
+    kind = ent["kind"].to_numpy(dtype=object)
+    exempt_kinds = {k.value for k in policy.exempt_kinds}
+    return Coded(
+        ids=ids,
+        entities=ent,
+        kind=kind,
+        gsib=ent["is_gsib"].to_numpy(dtype=bool),
+        exempt=pd.Series(kind).isin(exempt_kinds).to_numpy(),
+        owner=index.get_indexer(own["owner_id"]).astype(np.int64),
+        owned=index.get_indexer(own["owned_id"]).astype(np.int64),
+        connections=Connections(
+            dependent=index.get_indexer(con["dependent_id"]).astype(np.int64),
+            depends_on=index.get_indexer(con["depends_on_id"]).astype(np.int64),
+            kind=con["kind"].to_numpy(dtype=object),
+            mutual=con["mutual"].to_numpy(dtype=bool),
+        ),
+    )
+
+
+def analyze(
+    portfolio: Portfolio | str | Path,
+    *,
+    policy: str | Policy = "basel",
+    grouping: Grouping = "overlapping",
+    on_error: OnError = "raise",
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """Groups, consolidated exposures and limit flags for a portfolio.
+
+    Parameters
+    ----------
+    portfolio
+        A :class:`Portfolio` or a directory to load with :func:`load_portfolio`.
+    policy
+        A built-in policy name (``basel``, ``eu_crr``, ``cn_cbirc_2018``, ``cn_group_credit``) or a
+        :class:`Policy`.
+    grouping
+        ``overlapping`` (default; a client may be in several groups) or ``partition``.
+    on_error
+        ``raise`` (default): any invalid row raises one ValidationError listing every problem.
+        ``collect``: invalid rows are dropped and listed in ``result.issues``.
+    progress
+        Called as ``progress(stage, seconds)`` after each stage (the command line shows it).
+    """
+    if grouping not in ("overlapping", "partition"):
+        raise ValueError(f"grouping must be 'overlapping' or 'partition'; got {grouping!r}")
+    pol = get_policy(policy)
+    clock = _Clock(progress)
+    book = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
+    clock.lap("read")
+    valid = validate(book, pol, on_error=on_error)
+    coded = _code(valid, pol)
+    clock.lap("validate")
+    n = coded.ids.size
+    own = valid.ownership
+    control = compute_control(
+        n, owner=coded.owner, owned=coded.owned, voting=own["voting"].to_numpy(np.float64),
+        flag=own["control"].to_numpy(bool), threshold=pol.control_threshold)
+    clock.lap("control")
+    build = overlapping_groups if grouping == "overlapping" else partition_groups
+    groups = build(control, coded.connections)
+    clock.lap("groups")
+    fac = valid.facilities
+    index = pd.Index(coded.ids)
+    guarantor = np.full(len(fac), NONE, dtype=np.int64)
+    has_g = fac["guarantor_id"].notna().to_numpy()
+    guarantor[has_g] = index.get_indexer(fac.loc[has_g, "guarantor_id"])
+    values = facility_values(fac, obligor=index.get_indexer(fac["obligor_id"]), guarantor=guarantor,
+                             kinds=coded.kind, policy=pol, fx=valid.fx)
+    exposure = entity_exposures(values, n)
+    chain = exposure.own_net + np.bincount(
+        control.controller, weights=exposure.own_net[control.controlled], minlength=n)
+    look = lookthrough_values(n, coded.owner, coded.owned, own["share"].to_numpy(np.float64),
+                              exposure.own_net)
+    clock.lap("exposures")
+    group_frame, member_frame = _group_tables(coded, control, groups, exposure, pol, valid, own)
+    entity_frame = _entity_table(coded, control, groups, exposure, chain, look, pol, valid)
+    issues = issues_frame(pd.concat([valid.issues, _analysis_issues(coded, control, values, fac,
+                                                                    exposure, valid)]))
+    clock.lap("limits")
+    log.info("analysed %d entities, %d facilities, %d groups (%s, %s)", n, len(fac),
+             len(group_frame), pol.name, grouping)
+    return AnalysisResult(
+        groups=group_frame, entities=entity_frame, members=member_frame, issues=issues,
+        policy=pol, grouping=grouping, capital=valid.capital, fx=valid.fx, ids=coded.ids,
+        coded=coded, control=control, membership=groups, exposure=exposure,
+        facility_values=values, facilities=fac, ownership=own, connections=valid.connections,
+        timings=clock.timings,
+    )
+
+
+class _Clock:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self.t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.t
+        self.t = now
+        if self.progress is not None:
+            self.progress(stage, self.timings[stage])
+
+
+def _subjects(coded: Coded, exposure: EntityExposure, group: np.ndarray, member: np.ndarray,
+              root: np.ndarray, k: int) -> Subjects:
+    """Rule inputs for k subjects given memberships (subject index, member code)."""
+    net = exposure.own_net[member]
+    exempt = coded.exempt[member]
+    counted = np.where(exempt, 0.0, net)
+    is_bank = coded.kind[member] == EntityKind.bank.value
+    sizes = np.bincount(group, minlength=k)
+    return Subjects(
+        exposure=np.bincount(group, weights=counted, minlength=k),
+        loans=np.bincount(group, weights=np.where(exempt, 0.0, exposure.loans[member]),
+                          minlength=k),
+        kind=coded.kind[root],
+        any_gsib=np.bincount(group, weights=coded.gsib[member], minlength=k) > 0,
+        any_bank=np.bincount(group, weights=is_bank, minlength=k) > 0,
+        non_bank_exposure=np.bincount(group, weights=np.where(is_bank, 0.0, counted),
+                                      minlength=k),
+        all_exempt=np.bincount(group, weights=exempt, minlength=k) == sizes,
+    )
+
+
+def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: EntityExposure,
+                  pol: Policy, valid: ValidPortfolio, own: pd.DataFrame
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    gids, gpos = np.unique(groups.group, return_inverse=True)
+    k = gids.size
+    m = groups.member
+    subjects = _subjects(coded, exposure, gpos, m, gids, k)
+    n_members = np.bincount(gpos, minlength=k)
+    standing = evaluate(subjects, pol.rules_for("group"), pol, valid.capital, valid.fx)
+    single_rules = pol.rules_for("single")
+    if single_rules:
+        one = n_members == 1
+        single = evaluate(_take(subjects, one), single_rules, pol, valid.capital, valid.fx)
+        standing = _merge_standing(standing, single, one)
+    names = coded.entities["name"].to_numpy(dtype=object)
+    gframe = pd.DataFrame({
+        "group_id": coded.ids[gids],
+        "root_id": coded.ids[gids],
+        "root_name": names[gids],
+        "n_members": n_members,
+        "original_exposure": np.bincount(gpos, weights=exposure.own_original[m], minlength=k),
+        "net_exposure": np.bincount(gpos, weights=exposure.own_net[m], minlength=k),
+        "exempt_exposure": np.bincount(gpos, weights=np.where(coded.exempt[m],
+                                                              exposure.own_net[m], 0.0),
+                                       minlength=k),
+    })
+    gframe["exposure"] = subjects.exposure
+    gframe["capital_base"] = standing.capital_base
+    gframe["ratio"] = standing.ratio
+    gframe["limit"] = standing.limit
+    gframe["status"] = standing.status
+    gframe["large_exposure"] = is_large(subjects.exposure, valid.capital.tier1, pol)
+    gframe["rule"] = standing.rule
+    gframe["measure"] = standing.measure
+    gframe["measure_value"] = standing.measure_value
+    gframe["capital_base_name"] = standing.capital_base_name
+    gframe["utilisation"] = standing.utilisation
+    gframe["merged_roots"] = [";".join(coded.ids[sorted(groups.merged.get(int(g), []))])
+                              for g in gids] if groups.merged else ""
+    paths = control_paths(control, coded.ids, coded.owner, coded.owned,
+                          own["share"].to_numpy(np.float64), own["voting"].to_numpy(np.float64),
+                          own["control"].to_numpy(bool))
+    mframe = pd.DataFrame({
+        "group_id": coded.ids[groups.group],
+        "entity_id": coded.ids[m],
+        "basis": np.where(groups.by_control, "control", "dependence"),
+        "path": membership_paths(groups, paths, coded.ids),
+    })
+    return gframe, mframe
+
+
+def _take(s: Subjects, mask: np.ndarray) -> Subjects:
+    return Subjects(**{k: v[mask] for k, v in vars(s).items()})
+
+
+def _merge_standing(base: Standing, single: Standing, mask: np.ndarray) -> Standing:
+    out = {}
+    for key, arr in vars(base).items():
+        arr = arr.copy()
+        arr[mask] = getattr(single, key)
+        out[key] = arr
+    return Standing(**out)
+
+
+def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: EntityExposure,
+                  chain: np.ndarray, look: np.ndarray, pol: Policy, valid: ValidPortfolio
+                  ) -> pd.DataFrame:
+    n = coded.ids.size
+    codes = np.arange(n)
+    ent = coded.entities
+    frame = pd.DataFrame({
+        "entity_id": coded.ids,
+        "name": ent["name"].to_numpy(dtype=object),
+        "kind": coded.kind,
+        "ultimate_parent_id": coded.ids[control.ultimate],
+        "immediate_controller_id": np.where(control.immediate == NONE, None,
+                                            coded.ids[np.maximum(control.immediate, 0)]),
+        "own_original": exposure.own_original,
+        "own_net": exposure.own_net,
+        "substituted_in": exposure.substituted_in,
+        "chain_net": chain,
+        "lookthrough_net": look,
+    })
+    rules = pol.rules_for("single")
+    if rules:
+        subjects = _subjects(coded, exposure, codes, codes, codes, n)
+        st = evaluate(subjects, rules, pol, valid.capital, valid.fx)
+        keep = ~coded.exempt
+        frame["ratio"] = np.where(keep, st.ratio, np.nan)
+        frame["limit"] = np.where(keep, st.limit, np.nan)
+        frame["status"] = np.where(keep, st.status, None)
+        rule = np.where(keep, st.rule, "")
+    else:
+        frame["ratio"] = np.nan
+        frame["limit"] = np.nan
+        frame["status"] = None
+        rule = np.full(n, "", dtype=object)
+    frame["groups"] = _joined_groups(coded.ids, groups, n)
+    frame["country"] = ent["country"].to_numpy(dtype=object)
+    frame["sector"] = ent["sector"].to_numpy(dtype=object)
+    frame["is_gsib"] = coded.gsib
+    frame["loans"] = exposure.loans
+    frame["rule"] = rule
+    frame["depth"] = control.depth
+    return frame
+
+
+def _joined_groups(ids: np.ndarray, groups: Groups, n: int) -> np.ndarray:
+    """The ';'-joined ids of every group each entity is in (sorted), without a loop per entity."""
+    out = np.full(n, "", dtype=object)
+    order = np.lexsort((groups.group, groups.member))
+    member, group = groups.member[order], groups.group[order]
+    counts = np.bincount(member, minlength=n)
+    single = counts[member] == 1
+    out[member[single]] = ids[group[single]]
+    multi = ~single
+    if multi.any():
+        joined = pd.Series(ids[group[multi]]).groupby(member[multi]).agg(";".join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+    return out
+
+
+def _analysis_issues(coded: Coded, control: Control, values: pd.DataFrame, fac: pd.DataFrame,
+                     exposure: EntityExposure, valid: ValidPortfolio) -> pd.DataFrame:
+    ids = coded.ids
+    rows: list[dict[str, object]] = []
+    for cycle in control.cycles:
+        names = [str(ids[c]) for c in cycle]
+        rows.append({"severity": "warning", "code": "control_cycle", "table": "ownership",
+                     "key": f"entity_id={names[0]}", "column": "",
+                     "value": ";".join(names),
+                     "message": "control cycle " + " → ".join([*names, names[0]])
+                     + f"; treated as one unit whose root is {names[0]}"})
+    if len(control.multiple):
+        mm = control.multiple.groupby("entity")["controller"].agg(sorted)
+        for ent, ctrls in mm.items():
+            names = [str(ids[c]) for c in ctrls]
+            rows.append({"severity": "warning", "code": "multiple_controllers",
+                         "table": "ownership", "key": f"entity_id={ids[ent]}", "column": "control",
+                         "value": ";".join(names),
+                         "message": f"{ids[ent]} has several controllers neither of which controls "
+                         f"the other ({', '.join(names)}); it and everything it controls belong to "
+                         f"each of their control trees; {names[0]} is reported as its immediate "
+                         "controller"})
+    parts = [pd.DataFrame(rows)]
+    inel = values["ineligible_guarantee"].to_numpy()
+    if inel.any():
+        sub = fac.loc[inel]
+        gk = coded.kind[values["guarantor"].to_numpy()[inel]]
+        parts.append(pd.DataFrame({
+            "severity": "info", "code": "ineligible_guarantor", "table": "facilities",
+            "row": sub["_row"].to_numpy(), "key": "facility_id=" + sub["facility_id"].astype(str),
+            "column": "guarantor_id", "value": sub["guarantor_id"].astype(str).to_numpy(),
+            "message": ("guarantor " + sub["guarantor_id"].astype(str) + " is a " + gk
+                        + ", not an eligible guarantor kind under this policy; the guarantee is "
+                        "ignored and the exposure stays with the obligor").to_numpy(),
+        }))
+    n = ids.size
+    touched = np.zeros(n, dtype=bool)
+    for arr in (coded.owner, coded.owned, coded.connections.dependent,
+                coded.connections.depends_on, values["obligor"].to_numpy(),
+                values["guarantor"].to_numpy()):
+        arr = arr[arr >= 0]
+        touched[arr] = True
+    lonely = np.flatnonzero(~touched)
+    if lonely.size:
+        parts.append(pd.DataFrame({
+            "severity": "info", "code": "unused_entity", "table": "entities",
+            "row": coded.entities["_row"].to_numpy()[lonely],
+            "key": "entity_id=" + pd.Series(ids[lonely]).astype(str),
+            "column": "entity_id", "value": ids[lonely],
+            "message": "entity " + pd.Series(ids[lonely]).astype(str)
+            + " has no facilities, guarantees, ownership links or connections",
+        }))
+    return pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else pd.DataFrame(columns=["severity", "code"])

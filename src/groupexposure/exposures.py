@@ -1,0 +1,124 @@
+"""Exposure values (SPEC §4): conversion, CCFs, provisions, collateral and guarantor substitution.
+
+Everything is computed column-wise over the facilities table and summed per entity with
+``numpy.bincount``.
+
+Examples
+--------
+A loan of 100 with 30 of collateral and a guarantee of 50 from an eligible corporate:
+
+>>> import pandas as pd, groupexposure as gx
+>>> fac = pd.DataFrame({"facility_id": ["F1"], "obligor_id": ["A"], "product": ["loan"],
+...     "drawn": [100.0], "undrawn": [0.0], "ccf": [float("nan")], "provision": [0.0],
+...     "currency": ["CNY"], "guarantor_id": ["G"], "guaranteed_amount": [50.0],
+...     "collateral_value": [30.0]})
+>>> out = facility_values(fac, obligor=[0], guarantor=[1], kinds=["corporate", "corporate"],
+...                       policy=gx.policies.basel, fx={"CNY": 1.0})
+>>> out[["original", "collateral", "guaranteed", "net"]].iloc[0].tolist()
+[100.0, 30.0, 50.0, 20.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .policy import Policy
+from .schema import Product
+
+__all__ = ["EntityExposure", "entity_exposures", "facility_values"]
+
+LOAN_PRODUCTS = (Product.loan.value, Product.overdraft.value)
+
+
+def facility_values(
+    facilities: pd.DataFrame,
+    *,
+    obligor: Sequence[int] | np.ndarray,
+    guarantor: Sequence[int] | np.ndarray,
+    kinds: Sequence[str] | np.ndarray,
+    policy: Policy,
+    fx: dict[str, float],
+) -> pd.DataFrame:
+    """Per facility, in the reporting currency: ``on_balance, off_balance, ccf_used, original,
+    collateral, after_collateral, guaranteed, net, loans``, plus ``eligible_guarantee``.
+
+    ``obligor`` and ``guarantor`` are entity codes (-1: no guarantor); ``kinds`` the kind of each
+    entity code. ``loans`` is the drawn amount of loan and overdraft facilities (the ``loans``
+    measure of SPEC §5: before provisions and credit risk mitigation).
+    """
+    rate = facilities["currency"].map(fx).to_numpy(dtype=np.float64)
+    drawn = facilities["drawn"].to_numpy(dtype=np.float64) * rate
+    undrawn = facilities["undrawn"].to_numpy(dtype=np.float64) * rate
+    provision = facilities["provision"].to_numpy(dtype=np.float64) * rate
+    coll_value = facilities["collateral_value"].to_numpy(dtype=np.float64) * rate
+    g_amount = facilities["guaranteed_amount"].to_numpy(dtype=np.float64) * rate
+
+    product = facilities["product"].astype(str)
+    default_ccf = product.map({p.value: f for p, f in policy.ccf.items()}).to_numpy(np.float64)
+    row_ccf = facilities["ccf"].to_numpy(dtype=np.float64)
+    if policy.ignore_row_ccf:
+        ccf = default_ccf
+    else:
+        ccf = np.where(np.isnan(row_ccf), default_ccf, np.maximum(row_ccf, policy.ccf_floor))
+        ccf = np.maximum(ccf, policy.ccf_floor)
+
+    on_balance = np.maximum(drawn - provision, 0.0)
+    off_balance = ccf * undrawn
+    original = on_balance + off_balance
+    collateral = np.minimum(coll_value, original)
+    after = original - collateral
+    guarantor = np.asarray(guarantor, dtype=np.int64)
+    kinds_arr = np.asarray(kinds, dtype=object)
+    eligible_kinds = {k.value for k in policy.eligible_guarantor_kinds}
+    has_guarantor = guarantor >= 0
+    eligible = np.zeros(len(facilities), dtype=bool)
+    if has_guarantor.any():
+        eligible[has_guarantor] = pd.Series(kinds_arr[guarantor[has_guarantor]]).isin(
+            eligible_kinds).to_numpy()
+    guaranteed = np.where(eligible, np.minimum(np.where(np.isnan(g_amount), after, g_amount), after),
+                          0.0)
+    is_loan = product.isin(LOAN_PRODUCTS).to_numpy()
+    return pd.DataFrame(
+        {
+            "facility_id": facilities["facility_id"].to_numpy(),
+            "obligor": np.asarray(obligor, dtype=np.int64),
+            "guarantor": guarantor,
+            "ccf_used": ccf,
+            "on_balance": on_balance,
+            "off_balance": off_balance,
+            "original": original,
+            "collateral": collateral,
+            "after_collateral": after,
+            "eligible_guarantee": eligible,
+            "ineligible_guarantee": has_guarantor & ~eligible,
+            "guaranteed": guaranteed,
+            "net": after - guaranteed,
+            "loans": np.where(is_loan, drawn, 0.0),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class EntityExposure:
+    """Per entity code: the sums of SPEC §4 (``own_net`` includes what is substituted in)."""
+
+    own_original: np.ndarray
+    own_net: np.ndarray
+    substituted_in: np.ndarray
+    loans: np.ndarray
+
+
+def entity_exposures(values: pd.DataFrame, n: int) -> EntityExposure:
+    """Sum facility values per obligor, and substitute guaranteed parts onto guarantors."""
+    ob = values["obligor"].to_numpy()
+    own_original = np.bincount(ob, weights=values["original"].to_numpy(), minlength=n)
+    net = np.bincount(ob, weights=values["net"].to_numpy(), minlength=n)
+    g = values["guarantor"].to_numpy()
+    sub = g >= 0
+    substituted = np.bincount(g[sub], weights=values["guaranteed"].to_numpy()[sub], minlength=n)
+    loans = np.bincount(ob, weights=values["loans"].to_numpy(), minlength=n)
+    return EntityExposure(own_original, net + substituted, substituted, loans)

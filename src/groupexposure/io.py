@@ -1,0 +1,89 @@
+"""Reading a portfolio directory: CSV, Parquet or Excel tables and ``capital.json`` (SPEC §1).
+
+Every cell is read as text so that identifiers keep their form (``"007"`` stays ``"007"``); the
+validation step converts numbers and flags. Files that cannot be read are recorded as problems rather
+than raised one at a time, so a user sees everything that is wrong at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .problems import Problem
+
+__all__ = ["FILE_SUFFIXES", "REQUIRED_TABLES", "find_table", "read_capital", "read_table"]
+
+FILE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
+REQUIRED_TABLES = ("entities", "ownership", "facilities")
+
+
+def find_table(directory: Path, name: str) -> Path | None:
+    """The file holding table ``name`` in ``directory`` (``entities.csv``, ``entities.parquet``, ...)."""
+    found = [directory / f"{name}{s}" for s in FILE_SUFFIXES if (directory / f"{name}{s}").is_file()]
+    return found[0] if found else None
+
+
+def _missing_extra(package: str, extra: str, path: Path) -> Problem:
+    return Problem(
+        "error", "missing_dependency", path.stem, None, "", "", path.name,
+        f"reading {path.name} needs the '{package}' package: pip install 'groupexposure[{extra}]'",
+    )
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one table as text. Returns the frame (None if unreadable) and the problems met."""
+    table = path.stem
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
+        elif suffix == ".parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                return None, [_missing_extra("pyarrow", "parquet", path)]
+            frame = pd.read_parquet(path)
+        else:
+            try:
+                import openpyxl  # noqa: F401
+            except ImportError:
+                return None, [_missing_extra("openpyxl", "excel", path)]
+            frame = pd.read_excel(path, dtype=object, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, [
+            Problem("error", "unreadable_file", table, None, "", "", path.name,
+                    f"cannot read {path.name}: {detail}")
+        ]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, []
+
+
+def read_capital(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Read ``capital.json`` as a plain dict; the Capital model validates it later."""
+    if not path.is_file():
+        return None, [
+            Problem("error", "missing_file", "capital", None, "", "", str(path.name),
+                    f"capital.json is required (the reporting bank's Tier 1 capital); "
+                    f"none in {path.parent}")
+        ]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, [
+            Problem("error", "unreadable_file", "capital", None, "", "", path.name,
+                    f"cannot read {path.name}: {exc}")
+        ]
+    if not isinstance(data, dict):
+        return None, [
+            Problem("error", "unreadable_file", "capital", None, "", "", path.name,
+                    f"{path.name} must hold a JSON object such as "
+                    '{"tier1": 1e9, "currency": "CNY"}')
+        ]
+    return data, []

@@ -1,0 +1,118 @@
+"""The portfolio as given: five tables and the capital record, not yet validated (SPEC §1).
+
+>>> import pandas as pd, groupexposure as gx
+>>> book = gx.Portfolio.from_frames(
+...     entities=pd.DataFrame({"entity_id": ["P", "S"]}),
+...     ownership=pd.DataFrame({"owner_id": ["P"], "owned_id": ["S"], "share": [0.6]}),
+...     facilities=pd.DataFrame({"facility_id": ["F1"], "obligor_id": ["S"], "drawn": [100.0]}),
+...     capital={"tier1": 1000.0, "currency": "CNY"},
+... )
+>>> book
+Portfolio(2 entities, 1 ownership links, 0 connections, 1 facilities, 0 fx rates; capital tier1=1000 CNY)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .io import REQUIRED_TABLES, find_table, read_capital, read_table
+from .problems import Problem
+from .schema import TABLES, Capital, columns
+
+__all__ = ["Portfolio", "load_portfolio"]
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in columns(table)})
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Five tables and the capital record as read, before validation.
+
+    Build one with :func:`load_portfolio` (a directory) or :meth:`from_frames` (DataFrames).
+    ``sources`` names where each table came from (for messages); ``problems`` holds what went wrong
+    while reading files; :func:`groupexposure.analyze` reports them with every other problem.
+    """
+
+    entities: pd.DataFrame
+    ownership: pd.DataFrame
+    connections: pd.DataFrame
+    facilities: pd.DataFrame
+    fx: pd.DataFrame
+    capital: dict[str, Any] | None
+    sources: dict[str, str] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        entities: pd.DataFrame,
+        facilities: pd.DataFrame,
+        capital: Capital | dict[str, Any],
+        ownership: pd.DataFrame | None = None,
+        connections: pd.DataFrame | None = None,
+        fx: pd.DataFrame | None = None,
+    ) -> Portfolio:
+        """A portfolio from in-memory tables; ``ownership``, ``connections`` and ``fx`` may be omitted."""
+        cap = capital.model_dump() if isinstance(capital, Capital) else dict(capital)
+        given = {"entities": entities, "ownership": ownership, "connections": connections,
+                 "facilities": facilities, "fx": fx}
+        frames = {k: (v.copy() if v is not None else _empty(k)) for k, v in given.items()}
+        return cls(**frames, capital=cap, sources={k: f"{k} frame" for k in given})
+
+    def __repr__(self) -> str:
+        cap = self.capital or {}
+        return (
+            f"Portfolio({len(self.entities)} entities, {len(self.ownership)} ownership links, "
+            f"{len(self.connections)} connections, {len(self.facilities)} facilities, "
+            f"{len(self.fx)} fx rates; capital tier1={cap.get('tier1', '?'):g} "
+            f"{cap.get('currency', 'CNY')})"
+            if isinstance(cap.get("tier1"), int | float)
+            else f"Portfolio({len(self.entities)} entities; capital missing or invalid)"
+        )
+
+
+def load_portfolio(directory: str | Path) -> Portfolio:
+    """Read a portfolio directory: ``entities``, ``ownership``, ``facilities`` (required),
+    ``connections``, ``fx`` (optional) as CSV, Parquet or Excel, and ``capital.json``.
+
+    Nothing is validated here beyond being able to read the files: problems (a missing or unreadable
+    file) are kept on the portfolio and reported by :func:`groupexposure.analyze` together with every
+    other problem.
+    """
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        problems.append(
+            Problem("error", "missing_file", "portfolio", None, "", "", str(directory),
+                    f"{directory} is not a directory holding entities.csv, ownership.csv, "
+                    "facilities.csv and capital.json")
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    sources: dict[str, str] = {}
+    for table in TABLES:
+        path = find_table(directory, table) if directory.is_dir() else None
+        if path is None:
+            if table in REQUIRED_TABLES and directory.is_dir():
+                found = sorted(p.name for p in directory.iterdir())
+                problems.append(
+                    Problem("error", "missing_file", table, None, "", "", f"{table}.csv",
+                            f"{table}.csv (or .parquet/.xlsx) is required; {directory} holds "
+                            f"{', '.join(found) or 'nothing'}")
+                )
+            frames[table] = _empty(table)
+            continue
+        frame, met = read_table(path)
+        problems.extend(met)
+        frames[table] = frame if frame is not None else _empty(table)
+        sources[table] = path.name
+    capital, met = read_capital(directory / "capital.json")
+    if directory.is_dir():
+        problems.extend(met)
+    return Portfolio(**frames, capital=capital, sources=sources, problems=tuple(problems))

@@ -1,0 +1,169 @@
+"""The result of an analysis: the four tables of SPEC §8 and what produced them.
+
+``groups``, ``entities``, ``members`` and ``issues`` are DataFrames sorted by their keys; each starts
+with exactly the columns of SPEC §8 (more may follow). ``graph`` builds the networkx view on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .policy import Policy
+from .safe import escape, neutralise
+from .schema import Capital
+
+if TYPE_CHECKING:
+    from .analysis import Coded
+    from .control import Control
+    from .exposures import EntityExposure
+    from .groups import Groups
+
+__all__ = ["COLUMNS", "AnalysisResult"]
+
+COLUMNS: dict[str, list[str]] = {
+    "groups": ["group_id", "root_id", "root_name", "n_members", "original_exposure",
+               "net_exposure", "exempt_exposure", "exposure", "capital_base", "ratio", "limit",
+               "status", "large_exposure", "rule"],
+    "entities": ["entity_id", "name", "kind", "ultimate_parent_id", "immediate_controller_id",
+                 "own_original", "own_net", "substituted_in", "chain_net", "lookthrough_net",
+                 "ratio", "limit", "status", "groups"],
+    "members": ["group_id", "entity_id", "basis", "path"],
+    "issues": ["severity", "code", "table", "key", "column", "message"],
+}
+"""The leading columns of each output table, in order (SPEC §8)."""
+
+_STATUS_ORDER = {"breach": 0, "warning": 1, "ok": 2}
+
+
+@dataclass(eq=False)
+class AnalysisResult:
+    """What :func:`groupexposure.analyze` returns."""
+
+    groups: pd.DataFrame
+    entities: pd.DataFrame
+    members: pd.DataFrame
+    issues: pd.DataFrame
+    policy: Policy
+    grouping: str
+    capital: Capital
+    fx: dict[str, float]
+    ids: np.ndarray
+    coded: Coded
+    control: Control
+    membership: Groups
+    exposure: EntityExposure
+    facility_values: pd.DataFrame
+    facilities: pd.DataFrame
+    ownership: pd.DataFrame
+    connections: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.groups = self.groups.sort_values("group_id", kind="stable").reset_index(drop=True)
+        self.entities = self.entities.sort_values("entity_id", kind="stable").reset_index(drop=True)
+        self.members = self.members.sort_values(["group_id", "entity_id"], kind="stable")
+        self.members = self.members.reset_index(drop=True)
+
+    # --- summaries -------------------------------------------------------------------------------
+    @property
+    def breaches(self) -> pd.DataFrame:
+        """Groups in breach or warning, breaches first, most utilised first."""
+        g = self.groups[self.groups["status"].isin(["breach", "warning"])]
+        order = g["status"].map(_STATUS_ORDER)
+        return g.assign(_o=order).sort_values(["_o", "utilisation", "group_id"],
+                                               ascending=[True, False, True]).drop(columns="_o")
+
+    @property
+    def large_exposures(self) -> pd.DataFrame:
+        """Groups that are large exposures, largest first."""
+        g = self.groups[self.groups["large_exposure"]]
+        return g.sort_values(["exposure", "group_id"], ascending=[False, True])
+
+    def summary(self, top: int = 10) -> str:
+        """A few lines for a terminal: totals, then breaches and warnings first."""
+        cur = self.capital.currency
+        g = self.groups
+        counts = g["status"].value_counts()
+        lines = [
+            f"policy {self.policy.name}, grouping {self.grouping}: {len(self.entities)} entities, "
+            f"{len(self.facilities)} facilities, {len(g)} groups "
+            f"({int((g['n_members'] > 1).sum())} with 2+ members)",
+            f"Tier 1 {self.capital.tier1:,.0f} {cur}; book net exposure "
+            f"{self.entities['own_net'].sum():,.0f} {cur}",
+            f"breaches {counts.get('breach', 0)}, warnings {counts.get('warning', 0)}, "
+            f"large exposures {int(g['large_exposure'].sum())}",
+        ]
+        flagged = self.breaches.head(top)
+        for _, row in flagged.iterrows():
+            name = f" {row['root_name']}" if isinstance(row["root_name"], str) else ""
+            lines.append(
+                f"  {row['status'].upper():7} {row['group_id']}{name}: {row['n_members']} members, "
+                f"{row['measure_value']:,.0f} {cur} = {row['ratio']:.2%} of "
+                f"{row['capital_base_name']} (limit {row['limit']:.2%}, {row['rule']})")
+        errors = self.issues["severity"].value_counts()
+        lines.append(f"issues: {errors.get('error', 0)} errors (rows dropped), "
+                     f"{errors.get('warning', 0)} warnings, {errors.get('info', 0)} info")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<AnalysisResult {self.summary(top=3)}>"
+
+    def _repr_html_(self) -> str:
+        body = "<br>".join(escape(line) for line in self.summary().splitlines())
+        table = self.breaches[COLUMNS["groups"]].head(20).to_html(index=False, escape=True)
+        return f"<div><p>{body}</p>{table}</div>"
+
+    # --- output ----------------------------------------------------------------------------------
+    def to_csv(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write groups.csv, entities.csv, members.csv and issues.csv (UTF-8, header row)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for name in ("groups", "entities", "members", "issues"):
+            path = out / f"{name}.csv"
+            neutralise(getattr(self, name)).to_csv(path, index=False, encoding="utf-8")
+            written[name] = path
+        return written
+
+    # --- graph -----------------------------------------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """Ownership and control as an ``nx.DiGraph`` (built on first use).
+
+        Nodes are entity ids with ``name, kind, own_original, own_net, chain_net, lookthrough_net,
+        ultimate_parent_id``; edges ``owner → owned`` carry ``share, voting, control`` (the flag)
+        and ``controls`` (the owner controls the owned entity, directly or through others).
+        """
+        g: nx.DiGraph = nx.DiGraph()
+        ent = self.entities
+        attrs = ent[["name", "kind", "own_original", "own_net", "chain_net", "lookthrough_net",
+                     "ultimate_parent_id"]].to_dict("index")
+        g.add_nodes_from((eid, attrs[i]) for i, eid in enumerate(ent["entity_id"]))
+        own = self.ownership
+        rel = set(zip(self.control.controller.tolist(), self.control.controlled.tolist(),
+                      strict=True))
+        c = self.coded
+        controls = [(int(o), int(s)) in rel for o, s in zip(c.owner, c.owned, strict=True)]
+        g.add_edges_from(
+            (o, s, {"share": sh, "voting": v, "control": f, "controls": ctl})
+            for o, s, sh, v, f, ctl in zip(own["owner_id"], own["owned_id"], own["share"],
+                                           own["voting"], own["control"], controls, strict=True)
+        )
+        return g
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """One of the four tables by name."""
+        if name not in COLUMNS:
+            raise ValueError(f"unknown table {name!r}; valid: {', '.join(COLUMNS)}")
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The four tables as lists of records (for JSON)."""
+        return {k: getattr(self, k).to_dict("records") for k in COLUMNS}
