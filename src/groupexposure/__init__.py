@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from . import datasets, policy as policies
+from . import datasets
+from . import policy as policies
 from .analysis import analyze
 from .lookthrough import integrated_ownership
 from .policy import InstitutionRelief, LimitRule, Policy, get_policy

@@ -21,8 +21,8 @@ import pandas as pd
 from .control import NONE, Control, compute_control
 from .exposures import EntityExposure, entity_exposures, facility_values
 from .groups import Connections, Groups, overlapping_groups, partition_groups
-from .lookthrough import lookthrough_values
 from .limits import Standing, Subjects, evaluate, is_large
+from .lookthrough import lookthrough_values
 from .paths import control_paths, membership_paths
 from .policy import Policy, get_policy
 from .portfolio import Portfolio, load_portfolio

@@ -17,7 +17,7 @@ The worked example of the consolidation literature (P's interests in C2, C4, C5)
 ...     "owned_id": ["C1", "C2", "C3", "C2", "C4", "C4", "C5", "C5"],
 ...     "share": [0.75, 0.80, 0.30, 0.07, 0.35, 0.25, 0.25, 0.35]})
 >>> io = integrated_ownership(links, "P")
->>> [round(io[c], 6) for c in ("C2", "C4", "C5")]
+>>> [round(float(io[c]), 6) for c in ("C2", "C4", "C5")]
 [0.821, 0.5375, 0.421725]
 """
 

@@ -73,18 +73,17 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
         contrib = holders[inside & ~below].assign(depth=control.depth[h[inside & ~below]])
         contrib = contrib.sort_values(["s", "depth", "voting", "o"],
                                       ascending=[True, False, False, True])
-        best = contrib.drop_duplicates("s").set_index("s")
-        others = contrib.merge(best[["o"]].rename(columns={"o": "best"}), left_on="s",
-                               right_index=True)
-        others = others[others["o"] != others["best"]]
+        best = contrib.drop_duplicates("s")
+        xb, ob = best["s"].to_numpy(np.int64), best["o"].to_numpy(np.int64)
+        best_of = pd.Series(ob, index=xb)
+        others = contrib[contrib["o"].to_numpy() != best_of.reindex(contrib["s"]).to_numpy()]
         names = others.assign(name=ids[others["o"].to_numpy()]).groupby("s")["name"].agg(
             lambda v: ", ".join(sorted(v)))
-        tot = totals.loc[imm[best.index.to_numpy()] * n + best.index.to_numpy()].to_numpy()
-        text = _pct_array(tot)
-        with_ = names.reindex(best.index).fillna("").to_numpy(object)
+        text = _pct_array(totals.loc[imm[xb] * n + xb].to_numpy())
+        with_ = names.reindex(xb).fillna("").to_numpy(object)
         text = np.where(with_ != "", text + " (with " + with_ + ")", text)
-        via[best.index.to_numpy()] = best["o"].to_numpy(np.int64)
-        label[best.index.to_numpy()] = text
+        via[xb] = ob
+        label[xb] = text
     in_cycle = (control.unit != np.arange(n)) & (imm == control.unit)
     label[in_cycle & ~np.isin(imm * n + np.arange(n), link_key)] = "control cycle"
     return _build(ids, via, label, imm)

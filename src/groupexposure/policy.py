@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .schema import EntityKind, Product
 
 __all__ = [
-    "POLICIES",
     "DEFAULT_CCF",
+    "POLICIES",
     "InstitutionRelief",
     "LimitRule",
     "Policy",

@@ -176,11 +176,11 @@ def _as_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _describe_range(spec: ColumnSpec, values: pd.Series) -> pd.Series:
-    msg = spec.name + " must be " + spec.describe() + "; got " + _text(values)
+    msg = (spec.name + " must be " + spec.describe() + "; got " + _text(values)).astype(object)
     if spec.upper == 1.0:
-        pct = values > 1
-        hint = " — did you mean " + (values / 100).map(lambda v: f"{v:.4g}") + "?"
-        msg = msg.where(~pct, msg + hint.where(values <= 100, ""))
+        pct = (values > 1) & (values <= 100)
+        if pct.any():
+            msg[pct] = msg[pct] + [f" — did you mean {v / 100:.4g}?" for v in values[pct]]
     return msg
 
 
@@ -239,7 +239,8 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
             msg = pd.Series("", index=frame.index, dtype=object)
             if bad.any():
                 low = text[bad].str.strip().str.lower()
-                hint = low.map(lambda v: f" — did you mean {v}?" if v in spec.choices else "")
+                hint = low.where(~low.isin(spec.choices), " — did you mean " + low + "?")
+                hint = hint.where(low.isin(spec.choices), "")
                 msg[bad] = (spec.name + " must be " + spec.describe() + "; got " + text[bad]
                             + hint)
             out.add(table, frame, bad, "unknown_value", spec.name, msg)
@@ -248,11 +249,15 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
 
 
 def _pct_hint(col: pd.Series) -> pd.Series:
+    """" — did you mean 0.6?" for cells such as "60%"; empty otherwise."""
+    out = pd.Series("", index=col.index, dtype=object)
     text = _text(col).str.strip()
     is_pct = text.str.endswith("%")
-    number = pd.to_numeric(text.str.rstrip("%"), errors="coerce") / 100
-    return pd.Series(np.where(is_pct & number.notna(), " — did you mean "
-                              + number.map(lambda v: f"{v:.4g}") + "?", ""), index=col.index)
+    if is_pct.any():
+        number = pd.to_numeric(text[is_pct].str.rstrip("%"), errors="coerce") / 100
+        ok = number.notna()
+        out[number.index[ok]] = [f" — did you mean {v:.4g}?" for v in number[ok]]
+    return out
 
 
 # --- table rules -------------------------------------------------------------------------------

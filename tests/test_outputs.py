@@ -1,0 +1,126 @@
+"""SPEC §8 and §9: the four tables, their columns and order, the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.conftest import make_book
+
+import groupexposure as gx
+from groupexposure.cli import main
+from groupexposure.result import COLUMNS
+
+
+def test_tables_start_with_the_spec_columns_and_are_sorted():
+    r = gx.analyze(gx.datasets.ningxia())
+    for name, cols in COLUMNS.items():
+        frame = r.frame(name)
+        assert list(frame.columns[: len(cols)]) == cols, name
+    assert r.groups["group_id"].is_monotonic_increasing
+    assert r.entities["entity_id"].is_monotonic_increasing
+    keys = list(zip(r.members.group_id, r.members.entity_id, strict=True))
+    assert keys == sorted(keys)
+
+
+def test_ningxia_example_numbers():
+    # README of the example: Yipin 800m drawn + 40% of 100m unused = 840m = 26.25% of 3.2bn: breach.
+    # Zhongyin: 650m + USD 5m trade LC * 6.3 * 20% = 6.3m + 60m guarantee substituted = 716.3m.
+    r = gx.analyze(gx.datasets.ningxia())
+    g = r.groups.set_index("group_id")
+    assert g.loc["YP-OWNER", "exposure"] == 840e6 and g.loc["YP-OWNER", "status"] == "breach"
+    assert g.loc["ZY-INTL", "exposure"] == pytest.approx(716.3e6)
+    assert g.loc["ZY-INTL", "status"] == "warning"
+    loans = r.facilities[r.facilities["product"] == "loan"]
+    four = loans[loans["obligor_id"].isin(["YP-BIO", "ZY-CASH", "RC-GRP", "TM"])]
+    assert four["drawn"].sum() == 1_916_000_000
+    assert r.entities.set_index("entity_id").loc["TM", "groups"] == "RC-GRP;TM"
+
+
+def test_identifiers_stay_strings(tmp_path: Path):
+    d = tmp_path / "book"
+    d.mkdir()
+    (d / "entities.csv").write_text("entity_id,name\n007,Bond\n7,Seven\n")
+    (d / "ownership.csv").write_text("owner_id,owned_id,share\n007,7,0.6\n")
+    (d / "facilities.csv").write_text("facility_id,obligor_id,drawn\n001,7,10\n")
+    (d / "capital.json").write_text('{"tier1": 100}')
+    r = gx.analyze(d)
+    assert list(r.entities["entity_id"]) == ["007", "7"]
+    assert r.entities.set_index("entity_id").loc["7", "ultimate_parent_id"] == "007"
+
+
+def test_parquet_and_excel_inputs(tmp_path: Path):
+    src = gx.datasets.ningxia_path()
+    for suffix in ("parquet", "xlsx"):
+        d = tmp_path / suffix
+        d.mkdir()
+        for name in ("entities", "ownership", "connections", "facilities", "fx"):
+            frame = pd.read_csv(src / f"{name}.csv", dtype=str)
+            if suffix == "parquet":
+                frame.to_parquet(d / f"{name}.parquet")
+            else:
+                frame.to_excel(d / f"{name}.xlsx", index=False)
+        (d / "capital.json").write_text((src / "capital.json").read_text())
+        r = gx.analyze(d)
+        base = gx.analyze(src)
+        pd.testing.assert_frame_equal(r.groups, base.groups)
+
+
+def test_cli_analyze_writes_the_four_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "out"
+    code = main(["analyze", str(gx.datasets.ningxia_path()), "--out", str(out),
+                 "--policy", "cn_cbirc_2018", "--grouping", "partition"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "BREACH" in printed and printed.index("BREACH") < printed.index("issues:")
+    for name, cols in COLUMNS.items():
+        frame = pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert list(frame.columns[: len(cols)]) == cols
+
+
+def test_cli_invalid_input_exits_2_without_traceback(tmp_path: Path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "entities.csv").write_text("entity_id\nA\n")
+    (d / "ownership.csv").write_text("owner_id,owned_id,share\nA,B,60\n")
+    (d / "facilities.csv").write_text("facility_id,obligor_id,drawn\nF1,A,-5\n")
+    (d / "capital.json").write_text('{"tier1": 100}')
+    proc = subprocess.run([sys.executable, "-m", "groupexposure", "analyze", str(d), "--out",
+                           str(tmp_path / "o")], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "ownership.csv row 1 (owner_id=A, owned_id=B): owned_id B is not in entities.csv" \
+        in proc.stderr
+    assert "did you mean 0.6?" in proc.stderr
+    assert "facilities.csv row 1 (facility_id=F1): drawn must be a number >= 0; got -5" \
+        in proc.stderr
+
+
+def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Ningxia example" in out and str(tmp_path.resolve()) in out
+    assert (tmp_path / "groups.csv").is_file()
+
+
+def test_formula_cells_are_neutralised(tmp_path: Path):
+    book = make_book([{"entity_id": "A", "name": "=cmd|' /C calc'!A0"}, {"entity_id": "B",
+                                                                         "name": "@SUM(1)"}])
+    r = gx.analyze(book)
+    r.to_csv(tmp_path)
+    text = (tmp_path / "entities.csv").read_text()
+    assert "'=cmd" in text and "'@SUM" in text
+    assert r.entities.loc[0, "name"].startswith("=")  # the DataFrame itself is untouched
+
+
+def test_result_graph_is_networkx_with_attributes():
+    r = gx.analyze(gx.datasets.ningxia())
+    g = r.graph
+    assert g.number_of_nodes() == len(r.entities)
+    e = g.edges["ZY-RE", "ZY-CASH"]
+    assert e["share"] == 0.15 and e["controls"] is False
+    assert g.edges["ZY-INTL", "ZY-CASH"]["controls"] is True
+    assert g.nodes["YP-BIO"]["own_net"] == 840e6
