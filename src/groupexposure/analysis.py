@@ -273,7 +273,7 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
         keep = ~coded.exempt
         frame["ratio"] = np.where(keep, st.ratio, np.nan)
         frame["limit"] = np.where(keep, st.limit, np.nan)
-        frame["status"] = np.where(keep, st.status, None)
+        frame["status"] = pd.Series(st.status).where(keep, None).to_numpy()
         rule = np.where(keep, st.rule, "")
     else:
         frame["ratio"] = np.nan
@@ -318,7 +318,7 @@ def _analysis_issues(coded: Coded, control: Control, values: pd.DataFrame, fac: 
                      + f"; treated as one unit whose root is {names[0]}"})
     if len(control.multiple):
         mm = control.multiple.groupby("entity")["controller"].agg(sorted)
-        for ent, ctrls in mm.items():
+        for ent, ctrls in zip(mm.index.to_numpy(np.int64), mm.tolist(), strict=True):
             names = [str(ids[c]) for c in ctrls]
             rows.append({"severity": "warning", "code": "multiple_controllers",
                          "table": "ownership", "key": f"entity_id={ids[ent]}", "column": "control",

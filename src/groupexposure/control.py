@@ -74,7 +74,7 @@ class Control:
     @property
     def is_root(self) -> np.ndarray:
         """Entities with no controller outside their own cycle that are their cycle's root."""
-        return self.ultimate == np.arange(self.n)
+        return np.asarray(self.ultimate == np.arange(self.n), dtype=bool)
 
     @property
     def cycles(self) -> list[np.ndarray]:

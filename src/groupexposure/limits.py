@@ -10,7 +10,7 @@ Examples
 --------
 >>> import numpy as np
 >>> status(np.array([0.25, 0.2500001, 0.2, 0.19]), np.array([0.25] * 4), 0.8).tolist()
-['ok', 'breach', 'warning', 'ok']
+['warning', 'breach', 'warning', 'ok']
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def lookthrough_values(n: int, owner: np.ndarray, owned: np.ndarray, share: np.n
                        own: np.ndarray) -> np.ndarray:
     """``own(x) + sum_s I(x, s) * own(s)`` for every entity code x."""
     a = _matrix(n, owner, owned, share)
-    return _solve(a, np.asarray(own, np.float64)) / return_factors(a)
+    return np.asarray(_solve(a, np.asarray(own, np.float64)) / return_factors(a))
 
 
 def integrated_ownership(ownership: pd.DataFrame, owner_id: str) -> pd.Series:

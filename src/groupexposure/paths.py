@@ -48,7 +48,8 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     direct_key = imm[has] * n + has
     present = np.isin(direct_key, link_key)
     if present.any():
-        rows = link.iloc[lk.loc[direct_key[present]].to_numpy()]
+        pos: np.ndarray = lk.reindex(direct_key[present]).to_numpy(np.int64)
+        rows = link.iloc[pos]
         text = _pct_array(rows["share"].to_numpy())
         differs = ~np.isclose(rows["voting"].to_numpy(), rows["share"].to_numpy())
         if differs.any():
@@ -106,7 +107,7 @@ def _build(ids: np.ndarray, via: np.ndarray, label: np.ndarray, imm: np.ndarray)
         r = np.flatnonzero(ready)
         path[r] = path[via[r]] + " →" + label[r] + "→ " + ids[r]
         done[r] = True
-    return path
+    return np.asarray(path, dtype=object)
 
 
 def membership_paths(groups: Groups, paths: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -121,4 +122,4 @@ def membership_paths(groups: Groups, paths: np.ndarray, ids: np.ndarray) -> np.n
         m = groups.member[dep]
         text = np.where(m != d, text + "; " + paths[m], text)
         out[dep] = text
-    return out
+    return np.asarray(out, dtype=object)

@@ -64,7 +64,7 @@ class Portfolio:
         given = {"entities": entities, "ownership": ownership, "connections": connections,
                  "facilities": facilities, "fx": fx}
         frames = {k: (v.copy() if v is not None else _empty(k)) for k, v in given.items()}
-        return cls(**frames, capital=cap, sources={k: f"{k} frame" for k in given})
+        return cls(**frames, capital=cap, sources={k: f"{k} frame" for k in given})  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         cap = self.capital or {}

@@ -63,7 +63,7 @@ def issues_frame(problems: Iterable[Problem] | pd.DataFrame) -> pd.DataFrame:
     for col in ISSUE_COLUMNS:
         if col not in frame:
             frame[col] = pd.NA
-    frame["row"] = pd.array(frame["row"], dtype="Int64")
+    frame["row"] = frame["row"].astype("Int64")
     for col in ("severity", "code", "table", "key", "column", "message", "value"):
         frame[col] = frame[col].fillna("").astype(str)
     order = frame["severity"].map(_SEVERITY_ORDER).fillna(3)

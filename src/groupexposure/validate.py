@@ -124,7 +124,7 @@ def _text(values: pd.Series | Any) -> pd.Series:
     return s.astype(object).where(s.notna(), "").astype(str)
 
 
-def _key_text(table: str, frame: pd.DataFrame) -> pd.Series:
+def _key_text(table: str, frame: pd.DataFrame) -> np.ndarray:
     parts = None
     for col in KEYS[table]:
         piece = col + "=" + (_text(frame[col]) if col in frame else pd.Series("", index=frame.index))
@@ -256,7 +256,8 @@ def _pct_hint(col: pd.Series) -> pd.Series:
     if is_pct.any():
         number = pd.to_numeric(text[is_pct].str.rstrip("%"), errors="coerce") / 100
         ok = number.notna()
-        out[number.index[ok]] = [f" — did you mean {v:.4g}?" for v in number[ok]]
+        out[number.index[ok]] = pd.Series([f" — did you mean {v:.4g}?" for v in number[ok]],
+                                          index=number.index[ok])
     return out
 
 
