@@ -144,7 +144,7 @@ def analyze(
         policy=pol, grouping=grouping, capital=valid.capital, fx=valid.fx, ids=coded.ids,
         coded=coded, control=control, membership=groups, exposure=exposure,
         facility_values=values, facilities=fac, ownership=own, connections=valid.connections,
-        timings=clock.timings,
+        row_counts=valid.row_counts, timings=clock.timings,
     )
 
 

@@ -63,6 +63,8 @@ class AnalysisResult:
     facilities: pd.DataFrame
     ownership: pd.DataFrame
     connections: pd.DataFrame
+    row_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``)."""
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -56,7 +56,8 @@ class ValidPortfolio:
     fx: dict[str, float]
     capital: Capital
     issues: pd.DataFrame
-    rows_read: dict[str, int] = field(default_factory=dict)
+    row_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per table: rows ``read``, ``used`` and ``dropped`` (read = used + dropped)."""
 
     @property
     def currency(self) -> str:
@@ -89,8 +90,8 @@ class _Collector:
         if value is None:
             value = bad[column] if column in bad else pd.Series("", index=bad.index)
         else:
-            value = value[mask] if len(value) == len(frame) else value
-        msg = message[mask] if isinstance(message, pd.Series) and len(message) == len(frame) else message
+            value = value.reindex(bad.index)
+        msg = message.reindex(bad.index) if isinstance(message, pd.Series) else message
         self.parts.append(
             pd.DataFrame(
                 {
@@ -106,6 +107,15 @@ class _Collector:
             )
         )
 
+    def rule(self, table: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray, code: str,
+             column: str, template: str) -> None:
+        """Add a problem for every masked row; ``template`` is formatted with the row's cells."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            bad = frame.loc[mask]
+            text = [template.format(**rec) for rec in bad.to_dict("records")]
+            self.add(table, frame, mask, code, column, pd.Series(text, index=bad.index))
+
     def add_one(self, severity: str, code: str, table: str, column: str, value: Any,
                 message: str, *, row: int | None = None, key: str = "") -> None:
         self.parts.append(
@@ -120,7 +130,10 @@ class _Collector:
 
 
 def _text(values: pd.Series | Any) -> pd.Series:
+    """Cells as text for messages; numbers without a trailing ``.0`` (60, not 60.0)."""
     s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_float_dtype(s):
+        return s.map(lambda v: "" if v != v else f"{v:.15g}").astype(object)
     return s.astype(object).where(s.notna(), "").astype(str)
 
 
@@ -195,11 +208,11 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
         if spec.kind == "id" or spec.kind == "str":
             conv, numeric = _as_id(col)
             frame[spec.name] = conv
-            if spec.kind == "id":
+            if spec.kind == "id" and numeric.any():
                 out.add(table, frame, numeric, "numeric_id", spec.name,
-                        spec.name + " was stored as a number (" + _text(col) + "); identifiers "
-                        "should be text, a spreadsheet may have changed them (e.g. lost leading zeros)",
-                        value=col, severity="warning")
+                        spec.name + " was stored as a number (" + _text(col[numeric]) + "); "
+                        "identifiers should be text, a spreadsheet may have changed them "
+                        "(e.g. lost leading zeros)", value=col, severity="warning")
             empty = conv.isna() | (conv.astype(str).str.strip() == "")
             if spec.required:
                 out.add(table, frame, empty, "missing_value", spec.name,
@@ -207,9 +220,11 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
             frame[spec.name] = conv.where(~empty, None)
         elif spec.kind == "float":
             num, not_number = _as_float(col)
-            out.add(table, frame, not_number, "not_a_number", spec.name,
-                    spec.name + " must be " + spec.describe() + "; got " + _text(col).str.slice(0, 40)
-                    + _pct_hint(col), value=col)
+            if not_number.any():
+                raw = col[not_number]
+                out.add(table, frame, not_number, "not_a_number", spec.name,
+                        spec.name + " must be " + spec.describe() + "; got "
+                        + _text(raw).str.slice(0, 40) + _pct_hint(raw), value=col)
             missing = num.isna() & ~not_number
             if spec.required:
                 out.add(table, frame, missing, "missing_value", spec.name,
@@ -224,13 +239,16 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
                 up_bad = num > spec.upper if spec.upper_inclusive else num >= spec.upper
             out_of_range = (low_bad | up_bad).fillna(False).astype(bool)
             code = "negative_amount" if spec.lower == 0.0 and spec.upper is None else "out_of_range"
-            out.add(table, frame, out_of_range, code, spec.name, _describe_range(spec, num),
-                    value=num)
+            if out_of_range.any():
+                out.add(table, frame, out_of_range, code, spec.name,
+                        _describe_range(spec, num[out_of_range]), value=num)
             frame[spec.name] = num
         elif spec.kind == "bool":
             flags, bad = _as_bool(col)
-            out.add(table, frame, bad, "invalid_bool", spec.name,
-                    spec.name + " must be true or false (also yes/no, 1/0); got " + _text(col))
+            if bad.any():
+                out.add(table, frame, bad, "invalid_bool", spec.name,
+                        spec.name + " must be true or false (also yes/no, 1/0); got "
+                        + _text(col[bad]))
             frame[spec.name] = flags.where(flags.notna(), bool(spec.default)).astype(bool)
         else:  # enum
             text = col.astype(object).where(col.notna(), "").astype(str)
@@ -316,10 +334,13 @@ def _neighbours(value: str, sorted_known: np.ndarray, width: int = 100) -> list[
 
 
 def _ownership_sums(frame: pd.DataFrame, out: _Collector) -> None:
+    """Each owned entity's shares, and its voting rights, add up to at most 1 (rows whose own value
+    is already invalid are left out of the sum: they are reported on their own)."""
     for col in ("share", "voting"):
         vals = frame[col] if col == "share" else frame["voting"].fillna(frame["share"])
-        total = vals.groupby(frame["owned_id"]).transform("sum")
-        over = (total > 1 + SUM_TOLERANCE) & frame["owned_id"].notna()
+        valid = vals.between(0, 1) & frame["owned_id"].notna()
+        total = vals.where(valid, 0.0).groupby(frame["owned_id"]).transform("sum")
+        over = (total > 1 + SUM_TOLERANCE) & valid
         if not over.any():
             continue
         sub = frame.loc[over].assign(_v=vals[over])
@@ -415,9 +436,9 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     _duplicates("ownership", own, ["owner_id", "owned_id"], out)
     for col in ("owner_id", "owned_id"):
         _references("ownership", own, col, known, out)
-    out.add("ownership", own, own["owner_id"].notna() & (own["owner_id"] == own["owned_id"]),
-            "self_reference", "owned_id", "an entity cannot own itself (owner_id = owned_id = "
-            + own["owner_id"].astype(str) + ")")
+    out.rule("ownership", own, own["owner_id"].notna() & (own["owner_id"] == own["owned_id"]),
+             "self_reference", "owned_id",
+             "an entity cannot own itself (owner_id = owned_id = {owner_id})")
     own["voting"] = own["voting"].fillna(own["share"])
     _ownership_sums(own, out)
     ok_share = own["share"].between(0, 1, inclusive="right") & own["owner_id"].ne(own["owned_id"])
@@ -425,31 +446,31 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
 
     for col in ("dependent_id", "depends_on_id"):
         _references("connections", con, col, known, out)
-    out.add("connections", con, con["dependent_id"].notna()
-            & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
-            "a connection must join two different entities; got " + con["dependent_id"].astype(str)
-            + " on both ends")
+    out.rule("connections", con, con["dependent_id"].notna()
+             & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
+             "a connection must join two different entities; got {dependent_id} on both ends")
 
     _duplicates("facilities", fac, ["facility_id"], out)
     _references("facilities", fac, "obligor_id", known, out)
     _references("facilities", fac, "guarantor_id", known, out, optional=True)
-    out.add("facilities", fac, fac["guarantor_id"].notna()
-            & (fac["guarantor_id"] == fac["obligor_id"]), "self_reference", "guarantor_id",
-            "the guarantor must differ from the obligor; got " + fac["obligor_id"].astype(str)
-            + " as both")
+    out.rule("facilities", fac, fac["guarantor_id"].notna()
+             & (fac["guarantor_id"] == fac["obligor_id"]), "self_reference", "guarantor_id",
+             "the guarantor must differ from the obligor; got {obligor_id} as both")
 
     _duplicates("fx", fx, ["currency"], out)
     reporting = capital.currency
     rates = dict(zip(fx["currency"], fx["rate"], strict=True))
     fx_bad = fx["currency"].eq(reporting) & fx["rate"].notna() & fx["rate"].ne(1.0)
     out.add("fx", fx, fx_bad, "out_of_range", "rate",
-            f"the rate of the reporting currency {reporting} must be 1; got " + _text(fx["rate"]))
+            f"the rate of the reporting currency {reporting} must be 1; got "
+            + _text(fx["rate"][fx_bad]))
     fac["currency"] = fac["currency"].where(fac["currency"].notna(), reporting)
     known_ccy = {c for c, r in rates.items() if c is not None and r == r and r > 0} | {reporting}
     no_rate = ~fac["currency"].isin(known_ccy)
-    out.add("facilities", fac, no_rate, "missing_fx_rate", "currency",
-            "currency " + fac["currency"].astype(str) + " has no rate in fx.csv; rates are given for "
-            + (", ".join(sorted(known_ccy))) + " (never treated as 1)")
+    out.rule("facilities", fac, no_rate, "missing_fx_rate", "currency",
+             "currency {currency} has no rate in fx.csv; rates are given for "
+             + ", ".join(sorted(known_ccy)).replace("{", "{{").replace("}", "}}")
+             + " (never treated as 1)")
     for ccy in sorted(policy.currencies_needed - known_ccy):
         out.add_one("error", "missing_fx_rate", "fx", "currency", ccy,
                     f"policy {policy.name} states a limit in {ccy}; fx.csv needs a {ccy} rate "
@@ -465,6 +486,14 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     rates = {str(c): float(r) for c, r in zip(valid["fx"]["currency"], valid["fx"]["rate"],
                                               strict=True)}
     rates[reporting] = 1.0
+    issues = out.frame()
+    dropped = issues[(issues["severity"] == "error") & issues["row"].notna()]
+    counts = pd.DataFrame({
+        "table": list(TABLES),
+        "read": [len(getattr(portfolio, t)) for t in TABLES],
+        "used": [len(valid[t]) for t in TABLES],
+        "dropped": [dropped.loc[dropped["table"] == t, "row"].nunique() for t in TABLES],
+    })
     return ValidPortfolio(
         entities=valid["entities"].reset_index(drop=True),
         ownership=valid["ownership"].reset_index(drop=True),
@@ -472,8 +501,8 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
         facilities=valid["facilities"].reset_index(drop=True),
         fx=rates,
         capital=capital,
-        issues=out.frame(),
-        rows_read={t: len(getattr(portfolio, t)) for t in TABLES},
+        issues=issues,
+        row_counts=counts,
     )
 
 
@@ -495,9 +524,9 @@ def _drop_bad_rows(frames: dict[str, pd.DataFrame], problems: pd.DataFrame,
             frame = kept[table]
             for col in cols:
                 hit = frame[col].isin(gone)
-                out.add(table, frame, hit, "dropped_dependency", col,
-                        col + " " + frame[col].astype(str)
-                        + " was dropped from entities.csv, so this row is dropped too")
+                out.rule(table, frame, hit, "dropped_dependency", col,
+                         col + " {" + col + "} was dropped from entities.csv, so this row is "
+                         "dropped too")
                 frame = frame[~hit]
             kept[table] = frame
     return kept
