@@ -113,7 +113,8 @@ class _Collector:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             bad = frame.loc[mask]
-            text = [template.format(**rec) for rec in bad.to_dict("records")]
+            text = [template.format(**{str(k): v for k, v in rec.items()})
+                    for rec in bad.to_dict("records")]
             self.add(table, frame, mask, code, column, pd.Series(text, index=bad.index))
 
     def add_one(self, severity: str, code: str, table: str, column: str, value: Any,
@@ -221,10 +222,10 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
         elif spec.kind == "float":
             num, not_number = _as_float(col)
             if not_number.any():
-                raw = col[not_number]
+                cells = col[not_number]
                 out.add(table, frame, not_number, "not_a_number", spec.name,
                         spec.name + " must be " + spec.describe() + "; got "
-                        + _text(raw).str.slice(0, 40) + _pct_hint(raw), value=col)
+                        + _text(cells).str.slice(0, 40) + _pct_hint(cells), value=col)
             missing = num.isna() & ~not_number
             if spec.required:
                 out.add(table, frame, missing, "missing_value", spec.name,
