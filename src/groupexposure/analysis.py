@@ -162,7 +162,7 @@ class _Clock:
             self.progress(stage, self.timings[stage])
 
 
-def _subjects(coded: Coded, exposure: EntityExposure, group: np.ndarray, member: np.ndarray,
+def subjects_of(coded: Coded, exposure: EntityExposure, group: np.ndarray, member: np.ndarray,
               root: np.ndarray, k: int) -> Subjects:
     """Rule inputs for k subjects given memberships (subject index, member code)."""
     net = exposure.own_net[member]
@@ -189,7 +189,7 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
     gids, gpos = np.unique(groups.group, return_inverse=True)
     k = gids.size
     m = groups.member
-    subjects = _subjects(coded, exposure, gpos, m, gids, k)
+    subjects = subjects_of(coded, exposure, gpos, m, gids, k)
     n_members = np.bincount(gpos, minlength=k)
     standing = evaluate(subjects, pol.rules_for("group"), pol, valid.capital, valid.fx)
     single_rules = pol.rules_for("single")
@@ -268,7 +268,7 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
     })
     rules = pol.rules_for("single")
     if rules:
-        subjects = _subjects(coded, exposure, codes, codes, codes, n)
+        subjects = subjects_of(coded, exposure, codes, codes, codes, n)
         st = evaluate(subjects, rules, pol, valid.capital, valid.fx)
         keep = ~coded.exempt
         frame["ratio"] = np.where(keep, st.ratio, np.nan)

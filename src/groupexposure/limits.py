@@ -3,7 +3,7 @@
 Rules are evaluated column-wise over all subjects (groups or entities) at once: one array of
 utilisations per rule, then the highest applicable one is reported.
 
-Comparisons with a limit or threshold allow a relative tolerance of 1e-12, so that a sum of amounts
+Comparisons with a limit or threshold allow a relative tolerance of 1e-13, so that a sum of amounts
 exactly at a boundary counts as at it (being exactly at a limit is compliant).
 
 Examples
@@ -23,9 +23,9 @@ import pandas as pd
 from .policy import LimitRule, Policy
 from .schema import Capital, EntityKind
 
-__all__ = ["Standing", "Subjects", "evaluate", "is_large", "status"]
+__all__ = ["RuleMatrix", "Standing", "Subjects", "evaluate", "is_large", "rule_matrix", "status"]
 
-TOLERANCE = 1e-12
+TOLERANCE = 1e-13
 
 
 def status(ratio: np.ndarray, limit: np.ndarray, warning_level: float) -> np.ndarray:
@@ -113,9 +113,25 @@ def _limit(rule: LimitRule, capital: Capital, rates: dict[str, float]) -> float:
     return min(max(rule.limit, floor), rule.relief.cap)
 
 
-def evaluate(subjects: Subjects, rules: tuple[LimitRule, ...], policy: Policy, capital: Capital,
-             rates: dict[str, float]) -> Standing:
-    """The standing of every subject under ``rules`` (the applicable one most used is reported)."""
+@dataclass(frozen=True)
+class RuleMatrix:
+    """Every rule against every subject: ``applies`` and ``ratio`` are (rules, subjects)."""
+
+    applies: np.ndarray
+    ratio: np.ndarray
+    limit: np.ndarray
+    base: np.ndarray
+    measure: np.ndarray
+
+    @property
+    def utilisation(self) -> np.ndarray:
+        """ratio / limit where the rule applies, -inf elsewhere."""
+        return np.where(self.applies, self.ratio / self.limit[:, None], -np.inf)
+
+
+def rule_matrix(subjects: Subjects, rules: tuple[LimitRule, ...], capital: Capital,
+                rates: dict[str, float]) -> RuleMatrix:
+    """Which rules apply to which subjects (``replaces`` resolved) and each rule's ratio."""
     k = len(subjects.exposure)
     tier1 = float(capital.tier1)
     applies = np.zeros((len(rules), k), dtype=bool)
@@ -125,30 +141,46 @@ def evaluate(subjects: Subjects, rules: tuple[LimitRule, ...], policy: Policy, c
         for replaced in rule.replaces:
             j = next(j for j, r in enumerate(rules) if r.name == replaced)
             applies[j] &= ~applies[i]
-    util = np.full((len(rules), k), -np.inf)
     ratios = np.zeros((len(rules), k))
-    limits = np.zeros(len(rules))
+    measure = np.zeros((len(rules), k))
     for i, rule in enumerate(rules):
-        value = subjects.exposure if rule.measure == "exposure" else subjects.loans
-        ratios[i] = value / _base(rule, capital)
-        limits[i] = _limit(rule, capital, rates)
-        util[i] = np.where(applies[i], ratios[i] / limits[i], -np.inf)
-    any_rule = applies.any(axis=0) if rules else np.zeros(k, dtype=bool)
-    pick = util.argmax(axis=0) if rules else np.zeros(k, dtype=np.int64)
+        measure[i] = subjects.exposure if rule.measure == "exposure" else subjects.loans
+        ratios[i] = measure[i] / _base(rule, capital)
+    return RuleMatrix(
+        applies=applies, ratio=ratios, measure=measure,
+        limit=np.array([_limit(r, capital, rates) for r in rules], dtype=np.float64),
+        base=np.array([_base(r, capital) for r in rules], dtype=np.float64),
+    )
+
+
+def evaluate(subjects: Subjects, rules: tuple[LimitRule, ...], policy: Policy, capital: Capital,
+             rates: dict[str, float]) -> Standing:
+    """The standing of every subject under ``rules`` (the applicable one most used is reported)."""
+    k = len(subjects.exposure)
+    if not rules:
+        empty = np.full(k, np.nan)
+        blank = np.full(k, "", dtype=object)
+        return Standing(rule=blank, measure=blank, measure_value=empty, capital_base_name=blank,
+                        capital_base=empty, ratio=np.where(subjects.all_exempt, 0.0, np.nan),
+                        limit=empty, utilisation=empty,
+                        status=np.full(k, "ok", dtype=object))
+    m = rule_matrix(subjects, rules, capital, rates)
+    util = m.utilisation
+    any_rule = m.applies.any(axis=0)
+    pick = util.argmax(axis=0)
     cols = np.arange(k)
     names = np.array([r.name for r in rules] + [""], dtype=object)
     measure = np.array([r.measure for r in rules] + [""], dtype=object)
     base_name = np.array([r.capital_base for r in rules] + [""], dtype=object)
-    bases = np.array([_base(r, capital) for r in rules] + [np.nan])
     idx = np.where(any_rule, pick, len(rules))
-    ratio = np.where(any_rule, ratios[pick, cols] if rules else np.nan, np.nan)
-    limit = np.where(any_rule, np.append(limits, np.nan)[idx], np.nan)
-    value = np.where(measure[idx] == "loans", subjects.loans, subjects.exposure)
+    ratio = np.where(any_rule, m.ratio[pick, cols], np.nan)
+    limit = np.where(any_rule, np.append(m.limit, np.nan)[idx], np.nan)
     st = np.where(any_rule, status(ratio, limit, policy.warning_level), "ok").astype(object)
     # a subject whose members are all exempt: ratio 0, no limit, status ok
     ratio = np.where(subjects.all_exempt, 0.0, ratio)
     return Standing(
-        rule=names[idx], measure=measure[idx], measure_value=np.where(any_rule, value, np.nan),
-        capital_base_name=base_name[idx], capital_base=bases[idx], ratio=ratio, limit=limit,
-        utilisation=np.where(any_rule, ratio / limit, np.nan), status=st,
+        rule=names[idx], measure=measure[idx],
+        measure_value=np.where(any_rule, m.measure[pick, cols], np.nan),
+        capital_base_name=base_name[idx], capital_base=np.append(m.base, np.nan)[idx],
+        ratio=ratio, limit=limit, utilisation=np.where(any_rule, ratio / limit, np.nan), status=st,
     )

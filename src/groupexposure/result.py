@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .decisions import Decision, DecisionBookMixin, check, check_many
 from .policy import Policy
 from .safe import escape, neutralise
 from .schema import Capital
@@ -43,7 +44,7 @@ _STATUS_ORDER = {"breach": 0, "warning": 1, "ok": 2}
 
 
 @dataclass(eq=False)
-class AnalysisResult:
+class AnalysisResult(DecisionBookMixin):
     """What :func:`groupexposure.analyze` returns."""
 
     groups: pd.DataFrame
@@ -159,6 +160,20 @@ class AnalysisResult:
                                            own["voting"], own["control"], controls, strict=True)
         )
         return g
+
+    # --- decisions -------------------------------------------------------------------------------
+    def check(self, entity_id: str, amount: float, product: str = "loan", *, undrawn: float = 0.0,
+              ccf: float | None = None, currency: str | None = None,
+              guarantor_id: str | None = None, guaranteed_amount: float | None = None,
+              collateral_value: float = 0.0) -> Decision:
+        """Would one more facility keep every rule it touches? See :func:`decisions.check`."""
+        return check(self, entity_id, amount, product, undrawn=undrawn, ccf=ccf,
+                     currency=currency, guarantor_id=guarantor_id,
+                     guaranteed_amount=guaranteed_amount, collateral_value=collateral_value)
+
+    def check_many(self, proposals: pd.DataFrame) -> pd.DataFrame:
+        """Judge a table of proposed facilities, each on its own. See :func:`decisions.check_many`."""
+        return check_many(self, proposals)
 
     def frame(self, name: str) -> pd.DataFrame:
         """One of the four tables by name."""
