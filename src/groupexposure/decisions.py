@@ -462,9 +462,9 @@ def check(result: AnalysisResult, entity_id: str, amount: float, product: str = 
     book = book_of(result)
     book.code(entity_id)
     # values taken from a DataFrame row may be NaN where a cell is empty: treat them as not given
-    ccf, currency, guarantor_id, guaranteed_amount = (
-        None if isinstance(v, float) and v != v else v
-        for v in (ccf, currency, guarantor_id, guaranteed_amount))
+    ccf, guaranteed_amount = _given(ccf), _given(guaranteed_amount)
+    currency = None if _given(currency) is None else currency
+    guarantor_id = None if _given(guarantor_id) is None else guarantor_id
     fac = Facility(facility_id="proposed", obligor_id=entity_id, product=Product(product),
                    drawn=amount, undrawn=undrawn, ccf=ccf, currency=currency,
                    guarantor_id=guarantor_id, guaranteed_amount=guaranteed_amount,
@@ -481,6 +481,11 @@ def check(result: AnalysisResult, entity_id: str, amount: float, product: str = 
         approved=bool(verdict.approved[0]), max_amount=float(verdict.max_amount[0] / p.rate[0]),
         binding_rule=binding.rule if binding else None,
         binding_subject=_subject(binding) if binding else None, rules=tuple(rows))
+
+
+def _given(value: Any) -> Any:
+    """None for a missing value, including NaN from an empty DataFrame cell."""
+    return None if isinstance(value, float) and value != value else value
 
 
 def _rule_rows(book: _Book, v: _Verdict) -> list[RuleCheck]:
