@@ -185,7 +185,7 @@ def _take(s: Subjects, idx: np.ndarray) -> Subjects:
 
 
 def _after_collateral(p: _Proposals, a: np.ndarray) -> np.ndarray:
-    return np.maximum(a + p.off - p.collateral, 0.0)
+    return np.asarray(np.maximum(a + p.off - p.collateral, 0.0))
 
 
 def _split(p: _Proposals, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -451,7 +451,7 @@ def _proposal(book: _Book, fac: Facility) -> _Proposals:
 
 def book_of(result: AnalysisResult) -> _Book:
     """The check's precomputed view of a result (cached on the result)."""
-    return result._decision_book  # type: ignore[no-any-return]
+    return result._decision_book
 
 
 def check(result: AnalysisResult, entity_id: str, amount: float, product: str = "loan", *,
