@@ -39,9 +39,9 @@ def test_check_declined_when_a_group_is_already_in_breach():
 
 
 def test_max_amount_is_exact_and_unlimited_when_exempt():
-    # RC-GRP group: 356m of 800m (25% of 3.2bn): room 444m.
+    # RC-GRP group: 386m of 800m (25% of 3.2bn): room 414m.
     d = NINGXIA.check("RC-SPIN", 1.0)
-    assert d.max_amount == pytest.approx(444e6)
+    assert d.max_amount == pytest.approx(414e6)
     assert NINGXIA.check("RC-SPIN", d.max_amount).approved
     assert not NINGXIA.check("RC-SPIN", d.max_amount * (1 + 1e-6)).approved
     sov = NINGXIA.check("MOF", 1e12)
@@ -50,10 +50,10 @@ def test_max_amount_is_exact_and_unlimited_when_exempt():
 
 def test_collateral_and_undrawn_and_currency_in_max_amount():
     # RC-SPIN commitment: 10m undrawn at 40% = 4m off-balance; 20m collateral absorbs the first
-    # 20m. In USD at 6.3: room 444m CNY -> drawn + 4m - 20m <= 444m -> drawn <= 460m CNY = 73.0159m USD
+    # 20m. In USD at 6.3: room 414m CNY -> drawn + 4m - 20m <= 414m -> drawn <= 430m CNY
     d = NINGXIA.check("RC-SPIN", 1.0, "commitment", undrawn=10e6 / 6.3, currency="USD",
                       collateral_value=20e6 / 6.3)
-    assert d.max_amount == pytest.approx(460e6 / 6.3)
+    assert d.max_amount == pytest.approx(430e6 / 6.3)
     assert d.currency == "USD"
 
 

@@ -34,6 +34,7 @@ def test_ningxia_example_numbers():
     assert g.loc["YP-OWNER", "exposure"] == 840e6 and g.loc["YP-OWNER", "status"] == "breach"
     assert g.loc["ZY-INTL", "exposure"] == pytest.approx(716.3e6)
     assert g.loc["ZY-INTL", "status"] == "warning"
+    assert g.loc["RC-GRP", "exposure"] == pytest.approx(386e6)  # 250m + TM 106m + 30m substituted
     loans = r.facilities[r.facilities["product"] == "loan"]
     four = loans[loans["obligor_id"].isin(["YP-BIO", "ZY-CASH", "RC-GRP", "TM"])]
     assert four["drawn"].sum() == 1_916_000_000

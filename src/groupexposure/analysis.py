@@ -195,7 +195,7 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
     single_rules = pol.rules_for("single")
     if single_rules:
         one = n_members == 1
-        single = evaluate(_take(subjects, one), single_rules, pol, valid.capital, valid.fx)
+        single = evaluate(subjects.take(one), single_rules, pol, valid.capital, valid.fx)
         standing = _merge_standing(standing, single, one)
     names = coded.entities["name"].to_numpy(dtype=object)
     gframe = pd.DataFrame({
@@ -233,9 +233,6 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
     })
     return gframe, mframe
 
-
-def _take(s: Subjects, mask: np.ndarray) -> Subjects:
-    return Subjects(**{k: v[mask] for k, v in vars(s).items()})
 
 
 def _merge_standing(base: Standing, single: Standing, mask: np.ndarray) -> Standing:

@@ -57,6 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, default=Path("groupexposure-out"),
                    help="where to write the CSV files (default: ./groupexposure-out)")
     _common(a)
+    c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
+    c.add_argument("data_dir", type=Path)
+    c.add_argument("--entity", required=True, help="the obligor's entity_id")
+    c.add_argument("--amount", required=True, type=float, help="drawn amount of the new facility")
+    c.add_argument("--product", default="loan", help="facility product (default: loan)")
+    c.add_argument("--undrawn", type=float, default=0.0)
+    c.add_argument("--ccf", type=float, default=None)
+    c.add_argument("--currency", default=None, help="default: the reporting currency")
+    c.add_argument("--guarantor", default=None, help="guarantor entity_id")
+    c.add_argument("--guaranteed-amount", type=float, default=None)
+    c.add_argument("--collateral", type=float, default=0.0)
+    c.add_argument("--json", action="store_true", help="print the decision as JSON")
+    _common(c)
+    e = sub.add_parser("explain", help="why an entity is in its groups, its chain and its rules")
+    e.add_argument("data_dir", type=Path)
+    e.add_argument("--entity", required=True)
+    e.add_argument("--json", action="store_true")
+    _common(e)
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
     _common(d)
@@ -80,6 +98,25 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         if args.command == "analyze":
             return _run_analyze(args.data_dir, args, stream)
+        if args.command == "check":
+            result = analyze(load_portfolio(args.data_dir), policy=args.policy,
+                             grouping=args.grouping, on_error=args.on_error)
+            decision = result.check(
+                args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
+                currency=args.currency, guarantor_id=args.guarantor,
+                guaranteed_amount=args.guaranteed_amount, collateral_value=args.collateral)
+            if args.json:
+                print(decision.to_json(), file=stream)
+            else:
+                print(decision, file=stream)
+                print(decision.table.to_string(index=False), file=stream)
+            return EXIT_OK if decision.approved else EXIT_DECLINED
+        if args.command == "explain":
+            result = analyze(load_portfolio(args.data_dir), policy=args.policy,
+                             grouping=args.grouping, on_error=args.on_error)
+            explanation = result.explain(args.entity)
+            print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)
+            return EXIT_OK
         if args.command == "demo":
             from .datasets import ningxia_path
 
@@ -87,6 +124,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             return _run_analyze(ningxia_path(), args, stream)
     except ValidationError as err:
         print(format_problems(err.problems), file=sys.stderr)
+        return EXIT_INVALID
+    except ValueError as err:  # an unknown entity or an invalid proposal: say what, no traceback
+        print(f"groupexposure {args.command}: {err}", file=sys.stderr)
         return EXIT_INVALID
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown ones
 

@@ -16,9 +16,9 @@ Examples
 >>> result = gx.analyze(gx.datasets.ningxia())
 >>> d = result.check("RC-SPIN", 100_000_000)
 >>> d.approved, round(d.max_amount / 1e6, 2)
-(True, 444.0)
+(True, 414.0)
 >>> print(d)
-APPROVED RC-SPIN loan 100,000,000 CNY: ... max 444,000,000 CNY
+APPROVED RC-SPIN loan 100,000,000 CNY: ... max 414,000,000 CNY
 """
 
 from __future__ import annotations
@@ -180,9 +180,6 @@ class _Book:
         return np.asarray((codes >= 0) & (self.member_keys[pos] == keys))
 
 
-def _take(s: Subjects, idx: np.ndarray) -> Subjects:
-    return Subjects(**{k: v[idx] for k, v in vars(s).items()})
-
 
 def _after_collateral(p: _Proposals, a: np.ndarray) -> np.ndarray:
     return np.asarray(np.maximum(a + p.off - p.collateral, 0.0))
@@ -277,7 +274,7 @@ def _scopes(book: _Book, pairs: _Pairs) -> list[_Scope]:
                                       (False, book.single_rules, book.entity_subjects)):
         rows = np.flatnonzero(pairs.scope == is_group)
         if rows.size and rules:
-            base = _take(subjects, pairs.subject[rows])
+            base = subjects.take(pairs.subject[rows])
             out.append(_Scope(is_group, rows, base, rules,
                               rule_matrix(base, rules, res.capital, res.fx)))
     return out
@@ -291,7 +288,7 @@ def _after(book: _Book, pairs: _Pairs, p: _Proposals, sc: _Scope, pos: np.ndarra
     pp = _sub(p, pairs.prop[r])
     net, g = _split(pp, amount)
     eo, eg = pairs.e_o[r], pairs.e_g[r]
-    b = _take(sc.base, pos)
+    b = sc.base.take(pos)
     subj = Subjects(
         exposure=b.exposure + np.where(eo, net, 0.0) + np.where(eg, g, 0.0),
         loans=b.loans + np.where(eo & pp.is_loan, amount, 0.0),

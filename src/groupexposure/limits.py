@@ -63,6 +63,10 @@ class Subjects:
     non_bank_exposure: np.ndarray
     all_exempt: np.ndarray
 
+    def take(self, idx: np.ndarray) -> Subjects:
+        """The subjects at positions (or mask) ``idx``."""
+        return Subjects(**{k: v[idx] for k, v in vars(self).items()})
+
 
 @dataclass(frozen=True)
 class Standing:

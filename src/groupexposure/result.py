@@ -23,6 +23,7 @@ from .schema import Capital
 if TYPE_CHECKING:
     from .analysis import Coded
     from .control import Control
+    from .explain import Explanation
     from .exposures import EntityExposure
     from .groups import Groups
 
@@ -110,6 +111,13 @@ class AnalysisResult(DecisionBookMixin):
                 f"  {row['status'].upper():7} {row['group_id']}{name}: {row['n_members']} members, "
                 f"{row['measure_value']:,.0f} {cur} = {row['ratio']:.2%} of "
                 f"{row['capital_base_name']} (limit {row['limit']:.2%}, {row['rule']})")
+        circles = self.guarantee_circles
+        if len(circles):
+            lines.append(f"guarantee circles {len(circles)}:")
+            for _, c in circles.head(top).iterrows():
+                lines.append(f"  {c['cycle']}: {c['n_members']} members in groups {c['groups']}, "
+                             f"exposure {c['member_exposure']:,.0f} {cur}, guaranteed inside "
+                             f"{c['guaranteed_inside']:,.0f} {cur}")
         errors = self.issues["severity"].value_counts()
         lines.append(f"issues: {errors.get('error', 0)} errors (rows dropped), "
                      f"{errors.get('warning', 0)} warnings, {errors.get('info', 0)} info")
@@ -174,6 +182,26 @@ class AnalysisResult(DecisionBookMixin):
     def check_many(self, proposals: pd.DataFrame) -> pd.DataFrame:
         """Judge a table of proposed facilities, each on its own. See :func:`decisions.check_many`."""
         return check_many(self, proposals)
+
+    @cached_property
+    def headroom(self) -> pd.DataFrame:
+        """Room for more plain-loan exposure before the warning level and the limit."""
+        from .headroom import headroom
+
+        return headroom(self)
+
+    @cached_property
+    def guarantee_circles(self) -> pd.DataFrame:
+        """Circles of mutual guarantees (担保圈) and the chains around them."""
+        from .circles import guarantee_circles
+
+        return guarantee_circles(self)
+
+    def explain(self, entity_id: str) -> Explanation:
+        """Why ``entity_id`` is in each of its groups, its holding chain, exposures and rules."""
+        from .explain import explain
+
+        return explain(self, entity_id)
 
     def frame(self, name: str) -> pd.DataFrame:
         """One of the four tables by name."""

@@ -466,7 +466,7 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
             f"the rate of the reporting currency {reporting} must be 1; got "
             + _text(fx["rate"][fx_bad]))
     fac["currency"] = fac["currency"].where(fac["currency"].notna(), reporting)
-    known_ccy = {c for c, r in rates.items() if c is not None and r == r and r > 0} | {reporting}
+    known_ccy = {c for c, r in rates.items() if isinstance(c, str) and r == r and r > 0} | {reporting}
     no_rate = ~fac["currency"].isin(known_ccy)
     out.rule("facilities", fac, no_rate, "missing_fx_rate", "currency",
              "currency {currency} has no rate in fx.csv; rates are given for "

@@ -3,7 +3,7 @@
 >>> import groupexposure as gx
 >>> book = gx.datasets.ningxia()
 >>> len(book.entities), len(book.facilities)
-(24, 9)
+(25, 10)
 """
 
 from __future__ import annotations
