@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--entity", required=True)
     e.add_argument("--json", action="store_true")
     _common(e)
+    syn = sub.add_parser("synthetic", help="write a realistic synthetic portfolio of N entities")
+    syn.add_argument("n", type=int)
+    syn.add_argument("out_dir", type=Path)
+    syn.add_argument("--seed", type=int, default=0)
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
     _common(d)
@@ -116,6 +120,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
                              grouping=args.grouping, on_error=args.on_error)
             explanation = result.explain(args.entity)
             print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)
+            return EXIT_OK
+        if args.command == "synthetic":
+            from .datasets import synthetic, write_portfolio
+
+            book = synthetic(args.n, seed=args.seed)
+            write_portfolio(book, args.out_dir)
+            print(f"wrote {book!r} to {args.out_dir.resolve()}", file=stream)
             return EXIT_OK
         if args.command == "demo":
             from .datasets import ningxia_path

@@ -31,6 +31,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ._arrays import csr, expand, isin_sorted, merge_unique, unique
+
 __all__ = ["Control", "compute_control", "controlled_sets"]
 
 NONE = -1
@@ -88,49 +90,76 @@ class Control:
         return groups
 
 
-def _closure(n: int, ctrl: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (a, x) with a path a → ... → x in the graph of links ``ctrl → sub``.
+def _closure(n: int, ctrl: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """Keys ``x * n + a`` (sorted) of all pairs with a path a → ... → x of links ``ctrl → sub``.
 
-    Walks up from every link one level per round; each round is a vectorised expansion, and
-    pairs already found are not walked again, so cycles end.
+    Walks up from every link one level per round. Where every entity has at most one controlling
+    link and there is no cycle, no pair can be found twice and the walk needs no set lookups.
     """
     if ctrl.size == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
-    order = np.argsort(sub, kind="stable")
-    up_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(up_ptr, sub + 1, 1)
-    up_ptr = np.cumsum(up_ptr)
+        return np.empty(0, dtype=np.int64)
+    ptr, order = csr(n, sub)
     up = ctrl[order].astype(np.int64)
-    seen = np.unique(sub.astype(np.int64) * n + ctrl)
+    indegree = np.diff(ptr)
+    graph = coo_matrix((np.ones(ctrl.size), (ctrl, sub)), shape=(n, n))
+    n_comp, _ = connected_components(graph, directed=True, connection="strong")
+    dedupe = bool(indegree.max() > 1) or n_comp < n
+    seen = unique(sub.astype(np.int64) * n + ctrl)
+    parts = [seen]
     frontier = seen
     while frontier.size:
         x, a = np.divmod(frontier, n)
-        counts = up_ptr[a + 1] - up_ptr[a]
-        if not counts.any():
+        idx, pos = expand(ptr, a)
+        if idx.size == 0:
             break
-        rep_x = np.repeat(x, counts)
-        starts = np.repeat(up_ptr[a], counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        b = up[starts + offsets]
-        keys = np.unique(rep_x * n + b)
-        frontier = keys[~np.isin(keys, seen, assume_unique=True)]
-        seen = np.union1d(seen, frontier)
-    sub_out, ctrl_out = np.divmod(seen, n)
-    return ctrl_out, sub_out
+        keys = x[idx] * n + up[pos]
+        if dedupe:
+            keys = unique(keys)
+            keys = keys[~isin_sorted(keys, seen)]
+            seen = merge_unique(seen, keys)
+        parts.append(keys)
+        frontier = keys
+    return seen if dedupe else np.sort(np.concatenate(parts))
 
 
-def _expand_controllers(n: int, ctrl: np.ndarray, sub: np.ndarray, holders: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """For each position i of ``holders``, every controller of ``holders[i]``: (i, controller)."""
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(ptr, sub + 1, 1)
-    ptr = np.cumsum(ptr)  # pairs are sorted by (sub, ctrl)
-    counts = ptr[holders + 1] - ptr[holders]
-    idx = np.repeat(np.arange(holders.size), counts)
-    starts = np.repeat(ptr[holders], counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return idx, ctrl[starts + offsets]
+def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """The closed relation ``keys`` with new links ``ctrl → sub`` added and closed again: every
+    controller of ``ctrl`` (and ``ctrl``) now controls ``sub`` and everything ``sub`` controls."""
+    while True:
+        below, above = np.divmod(keys, n)
+        up_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(below, minlength=n), out=up_ptr[1:])
+        down_ptr, down_order = csr(n, above)
+        # ancestors of each new link's controller, itself included
+        i1, p1 = expand(up_ptr, ctrl)
+        anc_link = np.concatenate([np.arange(ctrl.size), i1])
+        anc = np.concatenate([ctrl, above[p1]])
+        # descendants of the link's controlled entity, itself included
+        i2, p2 = expand(down_ptr, sub[anc_link])
+        x = np.concatenate([anc, anc[i2]])
+        y = np.concatenate([sub[anc_link], below[down_order[p2]]])
+        new = unique(y * n + x)
+        new = new[~isin_sorted(new, keys)]
+        if new.size == 0:
+            return keys
+        keys = merge_unique(keys, new)
+
+
+def _aggregated(n: int, keys: np.ndarray, pairs: np.ndarray, in_ptr: np.ndarray,
+                in_order: np.ndarray, owner: np.ndarray, voting: np.ndarray,
+                threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New aggregated-control links among the candidate keys ``pairs`` (``s * n + a``): the votes
+    in s held by a and by everything a controls, where they pass the threshold."""
+    s, a = np.divmod(unique(pairs), n)
+    keep = (a != s) & ~isin_sorted(s * n + a, keys)
+    s, a = s[keep], a[keep]
+    idx, pos = expand(in_ptr, s)  # every holder h of s
+    h = owner[in_order[pos]]
+    ca = a[idx]
+    counts = (h == ca) | isin_sorted(h * n + ca, keys)
+    total = np.bincount(idx[counts], weights=voting[in_order[pos]][counts], minlength=s.size)
+    hit = total > threshold
+    return a[hit], s[hit], total[hit]
 
 
 def compute_control(
@@ -150,35 +179,29 @@ def compute_control(
     direct = flag | (voting > threshold)
     e_ctrl, e_sub = owner[direct], owned[direct]
     e_votes, e_agg = voting[direct], np.zeros(int(direct.sum()), dtype=bool)
-    ctrl, sub = _closure(n, e_ctrl, e_sub)
-    link_key = owner * n + owned
-    link_order = np.argsort(link_key)
-    sorted_links = link_key[link_order]
-    sorted_votes = voting[link_order]
+    keys = _closure(n, e_ctrl, e_sub)
     holds = voting > 0
     h_owner, h_owned, h_votes = owner[holds], owned[holds], voting[holds]
-    while True:
-        # votes in s held by the subsidiaries of each controller a (a itself added below)
-        idx, a = _expand_controllers(n, ctrl, sub, h_owner)
-        s = h_owned[idx]
-        keep = a != s
-        if not keep.any():
+    out_ptr, out_order = csr(n, h_owner)
+    in_ptr, in_order = csr(n, h_owned)
+    fresh = keys  # pairs whose controller gained a subsidiary: its holdings count anew
+    while fresh.size:
+        below, above = np.divmod(fresh, n)
+        below, above = below[below != above], above[below != above]
+        idx, pos = expand(out_ptr, below)  # holdings of each newly controlled entity
+        candidates = h_owned[out_order[pos]] * n + above[idx]
+        na, ns, tot = _aggregated(n, keys, candidates, in_ptr, in_order, h_owner, h_votes,
+                                  threshold)
+        if na.size == 0:
             break
-        summed = pd.Series(h_votes[idx][keep]).groupby(a[keep] * n + s[keep]).sum()
-        keys = summed.index.to_numpy(dtype=np.int64)
-        total = summed.to_numpy()
-        pos = np.minimum(np.searchsorted(sorted_links, keys), sorted_links.size - 1)
-        total = total + np.where(sorted_links[pos] == keys, sorted_votes[pos], 0.0)
-        known = np.isin(keys, ctrl * n + sub)
-        new = (total > threshold) & ~known
-        if not new.any():
-            break
-        na, ns = np.divmod(keys[new], n)
         e_ctrl = np.concatenate([e_ctrl, na])
         e_sub = np.concatenate([e_sub, ns])
-        e_votes = np.concatenate([e_votes, total[new]])
+        e_votes = np.concatenate([e_votes, tot])
         e_agg = np.concatenate([e_agg, np.ones(na.size, dtype=bool)])
-        ctrl, sub = _closure(n, e_ctrl, e_sub)
+        grown = _add_links(n, keys, na, ns)
+        fresh = grown[~isin_sorted(grown, keys)]
+        keys = grown
+    sub, ctrl = np.divmod(keys, n)
     return _read_off(n, ctrl, sub, e_ctrl, e_sub, e_votes, e_agg)
 
 

@@ -12,8 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from ..portfolio import Portfolio, load_portfolio
+from .synthetic import synthetic, write_portfolio
 
-__all__ = ["ningxia", "ningxia_path"]
+__all__ = ["ningxia", "ningxia_path", "synthetic", "write_portfolio"]
 
 
 def ningxia_path() -> Path:

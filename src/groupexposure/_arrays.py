@@ -1,0 +1,57 @@
+"""Small vectorised helpers on integer arrays: sorted sets, CSR rows and their expansion.
+
+>>> import numpy as np
+>>> unique(np.array([3, 1, 3, 2])).tolist()
+[1, 2, 3]
+>>> ptr, order = csr(3, np.array([2, 0, 2]))
+>>> idx, pos = expand(ptr, np.array([2, 1, 0]))
+>>> idx.tolist(), order[pos].tolist()
+([0, 0, 2], [0, 2, 1])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["csr", "expand", "isin_sorted", "merge_unique", "unique"]
+
+
+def unique(x: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``x`` (by sorting: fast for integer keys of any range)."""
+    x = np.sort(x, kind="stable")
+    if x.size == 0:
+        return x
+    keep = np.empty(x.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
+def merge_unique(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two arrays."""
+    return unique(np.concatenate([a, b]))
+
+
+def isin_sorted(x: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``x in table`` for a sorted ``table``, by binary search."""
+    if table.size == 0:
+        return np.zeros(x.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(table, x), table.size - 1)
+    return np.asarray(table[pos] == x)
+
+
+def csr(n: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pointers of ``key`` over ``0..n-1`` and the order that groups positions by key."""
+    order = np.argsort(key, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
+    return ptr, order
+
+
+def expand(ptr: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each position i of ``at``: (i, j) for every position j in CSR row ``at[i]``."""
+    counts = ptr[at + 1] - ptr[at]
+    total = int(counts.sum())
+    idx = np.repeat(np.arange(at.size), counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return idx, np.repeat(ptr[at], counts) + offsets
