@@ -21,6 +21,7 @@ import pandas as pd
 from .control import NONE, Control, compute_control
 from .exposures import EntityExposure, entity_exposures, facility_values
 from .groups import Connections, Groups, overlapping_groups, partition_groups
+from .ids import encode
 from .limits import Standing, Subjects, evaluate, is_large
 from .lookthrough import lookthrough_values
 from .paths import control_paths, membership_paths
@@ -52,28 +53,29 @@ class Coded:
     connections: Connections
 
 
-def _code(valid: ValidPortfolio, policy: Policy) -> Coded:
-    ent = valid.entities.sort_values("entity_id", kind="stable").reset_index(drop=True)
-    ids = ent["entity_id"].to_numpy(dtype=object).astype(str).astype(object)
-    index = pd.Index(ids)
-    own, con = valid.ownership, valid.connections
+def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.ndarray]:
+    """Integer codes for every identifier; also the facilities' obligor and guarantor codes."""
+    own, con, fac = valid.ownership, valid.connections, valid.facilities
+    ids, (row, owner, owned, dep, on, obligor, guarantor) = encode(
+        valid.entities["entity_id"], valid.entities["entity_id"], own["owner_id"],
+        own["owned_id"], con["dependent_id"], con["depends_on_id"], fac["obligor_id"],
+        fac["guarantor_id"])
+    ent = valid.entities.iloc[np.argsort(row, kind="stable")].reset_index(drop=True)
     kind = ent["kind"].to_numpy(dtype=object)
     exempt_kinds = {k.value for k in policy.exempt_kinds}
-    return Coded(
+    coded = Coded(
         ids=ids,
         entities=ent,
         kind=kind,
         gsib=ent["is_gsib"].to_numpy(dtype=bool),
         exempt=pd.Series(kind).isin(exempt_kinds).to_numpy(),
-        owner=index.get_indexer(own["owner_id"]).astype(np.int64),
-        owned=index.get_indexer(own["owned_id"]).astype(np.int64),
-        connections=Connections(
-            dependent=index.get_indexer(con["dependent_id"]).astype(np.int64),
-            depends_on=index.get_indexer(con["depends_on_id"]).astype(np.int64),
-            kind=con["kind"].to_numpy(dtype=object),
-            mutual=con["mutual"].to_numpy(dtype=bool),
-        ),
+        owner=owner,
+        owned=owned,
+        connections=Connections(dependent=dep, depends_on=on,
+                                kind=con["kind"].to_numpy(dtype=object),
+                                mutual=con["mutual"].to_numpy(dtype=bool)),
     )
+    return coded, obligor, guarantor
 
 
 def analyze(
@@ -108,7 +110,7 @@ def analyze(
     book = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
     clock.lap("read")
     valid = validate(book, pol, on_error=on_error)
-    coded = _code(valid, pol)
+    coded, obligor, guarantor = _code(valid, pol)
     clock.lap("validate")
     n = coded.ids.size
     own = valid.ownership
@@ -120,12 +122,8 @@ def analyze(
     groups = build(control, coded.connections)
     clock.lap("groups")
     fac = valid.facilities
-    index = pd.Index(coded.ids)
-    guarantor = np.full(len(fac), NONE, dtype=np.int64)
-    has_g = fac["guarantor_id"].notna().to_numpy()
-    guarantor[has_g] = index.get_indexer(fac.loc[has_g, "guarantor_id"])
-    values = facility_values(fac, obligor=index.get_indexer(fac["obligor_id"]), guarantor=guarantor,
-                             kinds=coded.kind, policy=pol, fx=valid.fx)
+    values = facility_values(fac, obligor=obligor, guarantor=guarantor, kinds=coded.kind,
+                             policy=pol, fx=valid.fx)
     exposure = entity_exposures(values, n)
     chain = exposure.own_net + np.bincount(
         control.controller, weights=exposure.own_net[control.controlled], minlength=n)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 
+from .ids import encode
 from .policy import Policy
 from .portfolio import Portfolio
 from .problems import ValidationError, close_matches, issues_frame
@@ -151,20 +152,20 @@ def _key_text(table: str, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _as_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Identifiers as text; also a mask of values a spreadsheet turned into numbers (7.0)."""
+    """Identifiers as text (pandas ``str`` dtype); also a mask of values a spreadsheet turned into
+    numbers (7.0), which are kept as text ("7") and reported."""
     no_numbers = pd.Series(False, index=s.index)
     if pd.api.types.is_string_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) in (
         "string", "empty"
     ):
-        return s.astype(object).where(s.notna(), None), no_numbers
+        return s.astype("str"), no_numbers
     obj = s.astype(object)
     is_num = obj.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
                      and not isinstance(v, bool) and v == v).to_numpy(dtype=bool)
-    if not is_num.any():
-        return obj.where(obj.notna(), None).map(lambda v: v if v is None else str(v)), no_numbers
     out = obj.where(obj.notna(), None).map(lambda v: v if v is None else str(v))
-    out[is_num] = obj[is_num].map(lambda v: str(int(v)) if float(v).is_integer() else str(v))
-    return out, pd.Series(is_num, index=s.index)
+    if is_num.any():
+        out[is_num] = obj[is_num].map(lambda v: str(int(v)) if float(v).is_integer() else str(v))
+    return out.astype("str"), pd.Series(is_num, index=s.index)
 
 
 def _as_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -214,11 +215,11 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
                         spec.name + " was stored as a number (" + _text(col[numeric]) + "); "
                         "identifiers should be text, a spreadsheet may have changed them "
                         "(e.g. lost leading zeros)", value=col, severity="warning")
-            empty = conv.isna() | (conv.astype(str).str.strip() == "")
+            empty = (conv.isna() | (conv.str.strip() == "")).astype(bool)
             if spec.required:
                 out.add(table, frame, empty, "missing_value", spec.name,
                         f"{spec.name} is required: {spec.describe()}; got an empty cell")
-            frame[spec.name] = conv.where(~empty, None)
+            frame[spec.name] = conv.where(~empty)
         elif spec.kind == "float":
             num, not_number = _as_float(col)
             if not_number.any():
@@ -309,14 +310,14 @@ def _duplicates(table: str, frame: pd.DataFrame, cols: list[str], out: _Collecto
                 frame[cols[0]].astype(str) + " → " + frame[cols[1]].astype(str))
 
 
-def _references(table: str, frame: pd.DataFrame, column: str, known: pd.Index,
-                out: _Collector, *, optional: bool = False) -> None:
+def _references(table: str, frame: pd.DataFrame, column: str, codes: np.ndarray,
+                known: np.ndarray, out: _Collector) -> None:
+    """Ids in ``column`` that are not entities (``codes`` from :func:`ids.encode`: -1)."""
     vals = frame[column]
-    present = vals.notna()
-    unknown = present & ~vals.isin(known)
+    unknown = vals.notna() & (codes < 0)
     if not unknown.any():
         return
-    sorted_known = np.sort(known.to_numpy(dtype=object).astype(str))
+    sorted_known = known
     hints: dict[str, str] = {}
     for v in pd.unique(vals[unknown])[:200]:
         pool = _neighbours(str(v), sorted_known)
@@ -337,10 +338,13 @@ def _neighbours(value: str, sorted_known: np.ndarray, width: int = 100) -> list[
 def _ownership_sums(frame: pd.DataFrame, out: _Collector) -> None:
     """Each owned entity's shares, and its voting rights, add up to at most 1 (rows whose own value
     is already invalid are left out of the sum: they are reported on their own)."""
+    owned, _ = pd.factorize(frame["owned_id"])
     for col in ("share", "voting"):
         vals = frame[col] if col == "share" else frame["voting"].fillna(frame["share"])
-        valid = vals.between(0, 1) & frame["owned_id"].notna()
-        total = vals.where(valid, 0.0).groupby(frame["owned_id"]).transform("sum")
+        valid = (vals.between(0, 1) & frame["owned_id"].notna()).to_numpy()
+        sums = np.bincount(owned[valid], weights=vals.to_numpy()[valid],
+                           minlength=max(int(owned.max(initial=-1)) + 1, 0))
+        total = pd.Series(np.where(valid, sums[np.maximum(owned, 0)], 0.0), index=frame.index)
         over = (total > 1 + SUM_TOLERANCE) & valid
         if not over.any():
             continue
@@ -364,9 +368,8 @@ def _closed_cycles(frame: pd.DataFrame, out: _Collector) -> None:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    ids, codes = np.unique(np.concatenate([frame["owner_id"].to_numpy(dtype=object).astype(str),
-                                           frame["owned_id"].to_numpy(dtype=object).astype(str)]),
-                           return_inverse=True)
+    codes, ids = pd.factorize(pd.concat([frame["owner_id"], frame["owned_id"]], ignore_index=True))
+    ids = np.asarray(ids.to_numpy(dtype=object))
     o, s = codes[: len(frame)], codes[len(frame):]
     n = len(ids)
     graph = coo_matrix((np.ones(len(o)), (o, s)), shape=(n, n)).tocsr()
@@ -432,11 +435,14 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     ent, own, con, fac, fx = (frames[t] for t in TABLES)
 
     _duplicates("entities", ent, ["entity_id"], out)
-    known = pd.Index(ent.loc[ent["entity_id"].notna(), "entity_id"].unique())
+    refs = [("ownership", "owner_id"), ("ownership", "owned_id"), ("connections", "dependent_id"),
+            ("connections", "depends_on_id"), ("facilities", "obligor_id"),
+            ("facilities", "guarantor_id")]
+    known, codes = encode(ent["entity_id"].dropna(), *(frames[t][c] for t, c in refs))
+    for (table, col), code in zip(refs, codes, strict=True):
+        _references(table, frames[table], col, code, known, out)
 
     _duplicates("ownership", own, ["owner_id", "owned_id"], out)
-    for col in ("owner_id", "owned_id"):
-        _references("ownership", own, col, known, out)
     out.rule("ownership", own, own["owner_id"].notna() & (own["owner_id"] == own["owned_id"]),
              "self_reference", "owned_id",
              "an entity cannot own itself (owner_id = owned_id = {owner_id})")
@@ -445,15 +451,11 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     ok_share = own["share"].between(0, 1, inclusive="right") & own["owner_id"].ne(own["owned_id"])
     _closed_cycles(own.loc[ok_share & own["owner_id"].notna() & own["owned_id"].notna()], out)
 
-    for col in ("dependent_id", "depends_on_id"):
-        _references("connections", con, col, known, out)
     out.rule("connections", con, con["dependent_id"].notna()
              & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
              "a connection must join two different entities; got {dependent_id} on both ends")
 
     _duplicates("facilities", fac, ["facility_id"], out)
-    _references("facilities", fac, "obligor_id", known, out)
-    _references("facilities", fac, "guarantor_id", known, out, optional=True)
     out.rule("facilities", fac, fac["guarantor_id"].notna()
              & (fac["guarantor_id"] == fac["obligor_id"]), "self_reference", "guarantor_id",
              "the guarantor must differ from the obligor; got {obligor_id} as both")
