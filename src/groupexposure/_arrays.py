@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["csr", "expand", "isin_sorted", "merge_unique", "unique"]
+__all__ = ["csr", "expand", "isin", "isin_sorted", "merge_unique", "unique", "unique_inverse"]
 
 
 def unique(x: np.ndarray) -> np.ndarray:
@@ -38,6 +38,24 @@ def isin_sorted(x: np.ndarray, table: np.ndarray) -> np.ndarray:
         return np.zeros(x.shape, dtype=bool)
     pos = np.minimum(np.searchsorted(table, x), table.size - 1)
     return np.asarray(table[pos] == x)
+
+
+def isin(x: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``x in values`` for any integer ``values`` (sorted here once)."""
+    return isin_sorted(x, unique(np.asarray(values)))
+
+
+def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of ``x`` and the position of each element among them."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    change = np.empty(xs.size, dtype=bool)
+    if xs.size:
+        change[0] = True
+        np.not_equal(xs[1:], xs[:-1], out=change[1:])
+    inverse = np.empty(x.size, dtype=np.int64)
+    inverse[order] = np.cumsum(change) - 1
+    return xs[change], inverse
 
 
 def csr(n: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._arrays import unique_inverse
 from .control import NONE, Control, compute_control
 from .exposures import EntityExposure, entity_exposures, facility_values
 from .groups import Connections, Groups, overlapping_groups, partition_groups
@@ -184,7 +185,7 @@ def subjects_of(coded: Coded, exposure: EntityExposure, group: np.ndarray, membe
 def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: EntityExposure,
                   pol: Policy, valid: ValidPortfolio, own: pd.DataFrame
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    gids, gpos = np.unique(groups.group, return_inverse=True)
+    gids, gpos = unique_inverse(groups.group)
     k = gids.size
     m = groups.member
     subjects = subjects_of(coded, exposure, gpos, m, gids, k)

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import csr, expand, isin_sorted, merge_unique, unique
+from ._arrays import csr, expand, isin, isin_sorted, merge_unique, unique
 
 __all__ = ["Control", "compute_control", "controlled_sets"]
 
@@ -72,6 +72,16 @@ class Control:
     ultimate: np.ndarray
     depth: np.ndarray
     multiple: pd.DataFrame
+
+    @property
+    def keys(self) -> np.ndarray:
+        """``controlled * n + controller`` for every pair, sorted: ``a`` controls ``b`` exactly
+        when ``b * n + a`` is in it."""
+        return np.asarray(self.controlled * self.n + self.controller)
+
+    def controls(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Element-wise: does ``a`` control ``b`` (directly or through others)?"""
+        return isin_sorted(np.asarray(b, np.int64) * self.n + a, self.keys)
 
     @property
     def is_root(self) -> np.ndarray:
@@ -226,7 +236,7 @@ def _read_off(n: int, ctrl: np.ndarray, sub: np.ndarray, e_ctrl: np.ndarray, e_s
     if len(shared):
         pairs = shared.merge(shared, on="u", suffixes=("", "_other"))
         c, other = pairs["c"].to_numpy(np.int64), pairs["c_other"].to_numpy(np.int64)
-        controls_other = (unit[c] != unit[other]) & np.isin(c * n + other, ctrl * n + sub)
+        controls_other = (unit[c] != unit[other]) & isin(c * n + other, ctrl * n + sub)
         dominated[pairs.loc[controls_other, "index"].unique()] = True
     minimal = cand[~dominated]
     lowest_units = minimal.assign(cu=unit[minimal["c"].to_numpy()])
@@ -281,6 +291,6 @@ def controlled_sets(control: Control, roots: np.ndarray) -> tuple[np.ndarray, np
     pick = is_sel[control.controller]
     r = np.concatenate([roots, control.controller[pick]])
     x = np.concatenate([roots, control.controlled[pick]])
-    keys = np.unique(r * control.n + x)
+    keys = unique(r * control.n + x)
     r, x = np.divmod(keys, control.n)
     return r, x

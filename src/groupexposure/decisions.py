@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from ._arrays import unique, unique_inverse
 from .limits import RuleMatrix, Subjects, rule_matrix, status
 from .problems import close_matches
 from .safe import escape
@@ -140,7 +141,7 @@ class _Book:
         self.result = result
         c, m = result.coded, result.membership
         self.n = c.ids.size
-        self.gids, gpos = np.unique(m.group, return_inverse=True)
+        self.gids, gpos = unique_inverse(m.group)
         self.k = self.gids.size
         self.sizes = np.bincount(gpos, minlength=self.k)
         self.group_subjects = subjects_of(c, result.exposure, gpos, m.member, self.gids, self.k)
@@ -233,7 +234,7 @@ def _pairs(book: _Book, p: _Proposals) -> _Pairs:
     if book.single_rules:  # a group of one is held to the single rules: its entity row covers it
         keep = book.sizes[grp] > 1
         prop, grp = prop[keep], grp[keep]
-    key = np.unique(prop.astype(np.int64) * book.k + grp)
+    key = unique(prop.astype(np.int64) * book.k + grp)
     prop, grp = np.divmod(key, book.k)
     ep = np.empty(0, np.int64)
     ee = np.empty(0, np.int64)

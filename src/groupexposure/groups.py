@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ._arrays import isin, isin_sorted, merge_unique, unique
 from .control import NONE, Control, controlled_sets
 
 __all__ = ["Connections", "Groups", "overlapping_groups", "partition_groups"]
@@ -75,7 +76,7 @@ class Groups:
     @property
     def ids(self) -> np.ndarray:
         """The group ids (root codes), sorted."""
-        return np.unique(self.group)
+        return unique(self.group)
 
 
 def _csr(n: int, key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,15 +123,19 @@ def overlapping_groups(control: Control, connections: Connections) -> Groups:
         ex = np.concatenate([cx, cx[i2]])
         ek = np.concatenate([ck, ck[i2]])
         keys = eg * n + ey
-        fresh = ~np.isin(keys, members)
+        fresh = ~isin_sorted(keys, members)
         if not fresh.any():
             break
-        cand = pd.DataFrame({"key": keys[fresh], "d": ed[fresh], "x": ex[fresh], "k": ek[fresh]})
-        cand = cand.sort_values(["key", "d", "x", "k"]).drop_duplicates("key")
-        new = cand["key"].to_numpy(np.int64)
-        parts.append((new, cand["d"].to_numpy(np.int64), cand["x"].to_numpy(np.int64),
-                      cand["k"].to_numpy(object)))
-        members = np.union1d(members, new)
+        # one connection per new member: the smallest (dependent, depends_on, kind)
+        kcode = pd.factorize(ek[fresh], sort=True)[0]
+        order = np.lexsort((kcode, ex[fresh], ed[fresh], keys[fresh]))
+        k_sorted = keys[fresh][order]
+        first = np.ones(k_sorted.size, dtype=bool)
+        first[1:] = k_sorted[1:] != k_sorted[:-1]
+        pick = np.flatnonzero(fresh)[order[first]]
+        new = keys[pick]
+        parts.append((new, ed[pick], ex[pick], ek[pick]))
+        members = merge_unique(members, new)
         frontier = new
     key = np.concatenate([p[0] for p in parts])
     order = np.argsort(key)
@@ -162,11 +167,11 @@ def _merge_identical(groups: Groups) -> Groups:
         return groups
     # verify exactly: every member of a candidate group is a member of its representative
     keys = groups.group * n + groups.member
-    in_cand = np.isin(groups.group, candidates.index.to_numpy())
+    in_cand = isin(groups.group, candidates.index.to_numpy())
     mapped = rep.reindex(groups.group[in_cand]).to_numpy(np.int64) * n + groups.member[in_cand]
-    ok = pd.Series(np.isin(mapped, keys)).groupby(groups.group[in_cand]).all()
+    ok = pd.Series(isin_sorted(mapped, keys)).groupby(groups.group[in_cand]).all()
     merge = candidates[ok.reindex(candidates.index).to_numpy(dtype=bool)]
-    drop = np.isin(groups.group, merge.index.to_numpy())
+    drop = isin(groups.group, merge.index.to_numpy())
     merged: dict[int, list[int]] = {}
     for root, into in zip(merge.index.tolist(), merge.tolist(), strict=True):
         merged.setdefault(int(into), []).append(int(root))
@@ -195,8 +200,7 @@ def partition_groups(control: Control, connections: Connections) -> Groups:
     # the member's own control tree
     root_of = control.ultimate
     by_control = root_of == group
-    rel_keys = control.controller * n + control.controlled
-    by_control |= np.isin(group * n + codes, rel_keys) | (group == codes)
+    by_control |= control.controls(group, codes) | (group == codes)
     via_d = np.full(n, NONE, np.int64)
     via_x = np.full(n, NONE, np.int64)
     via_k = np.full(n, "", dtype=object)
@@ -207,7 +211,7 @@ def partition_groups(control: Control, connections: Connections) -> Groups:
                              "d": np.concatenate([dep, dep]), "x": np.concatenate([on, on]),
                              "k": np.concatenate([kind, kind])})
         tree = tree.sort_values(["tree", "d", "x", "k"]).drop_duplicates("tree").set_index("tree")
-        hit = need & np.isin(root_of, tree.index.to_numpy())
+        hit = need & isin(root_of, tree.index.to_numpy())
         rows = tree.loc[root_of[hit]]
         via_d[hit] = rows["d"].to_numpy(np.int64)
         via_x[hit] = rows["x"].to_numpy(np.int64)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._arrays import isin, isin_sorted, unique_inverse
 from .control import NONE, Control
 from .groups import Groups
 
@@ -29,7 +30,10 @@ def pct(x: float) -> str:
 
 
 def _pct_array(x: np.ndarray) -> np.ndarray:
-    return np.array([pct(v) for v in np.unique(x)], dtype=object)[np.searchsorted(np.unique(x), x)]
+    """``pct`` of every element, formatting each distinct basis-point value once."""
+    bp = np.round(np.asarray(x, np.float64) * 10_000).astype(np.int64)
+    values, inverse = unique_inverse(bp)
+    return np.array([f"{v / 100:g}%" for v in values], dtype=object)[inverse]
 
 
 def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: np.ndarray,
@@ -40,15 +44,16 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     imm = control.immediate
     link = pd.DataFrame({"o": owner, "s": owned, "share": share, "voting": voting, "flag": flag})
     link_key = owner.astype(np.int64) * n + owned
+    link_order = np.argsort(link_key, kind="stable")
+    sorted_links = link_key[link_order]
     via = imm.copy()
     label = np.full(n, "control", dtype=object)
     has = np.flatnonzero(imm != NONE)
     # 1. links that give control on their own (flag or votes above the threshold)
-    lk = pd.Series(np.arange(link_key.size), index=link_key)
     direct_key = imm[has] * n + has
-    present = np.isin(direct_key, link_key)
+    present = isin_sorted(direct_key, sorted_links)
     if present.any():
-        pos: np.ndarray = lk.reindex(direct_key[present]).to_numpy(np.int64)
+        pos = link_order[np.searchsorted(sorted_links, direct_key[present])]
         rows = link.iloc[pos]
         text = _pct_array(rows["share"].to_numpy())
         differs = ~np.isclose(rows["voting"].to_numpy(), rows["share"].to_numpy())
@@ -61,16 +66,17 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     # 2. aggregated control: the link from the deepest holder that contributed, with the total
     agg = control.edge_aggregated
     ak = control.edge_controller[agg] * n + control.edge_controlled[agg]
-    is_agg = np.isin(imm[has] * n + has, ak)
+    is_agg = isin(imm[has] * n + has, ak)
     if is_agg.any():
         xs = has[is_agg]
         totals = pd.Series(control.edge_votes[agg], index=ak)
-        holders = link[(link["voting"] > 0) & link["s"].isin(xs)]
+        is_x = np.zeros(n, dtype=bool)
+        is_x[xs] = True
+        holders = link[(link["voting"].to_numpy() > 0) & is_x[link["s"].to_numpy()]]
         c = imm[holders["s"].to_numpy()]
         h = holders["o"].to_numpy(np.int64)
-        rel = control.controller * n + control.controlled
-        inside = (h == c) | np.isin(c * n + h, rel)
-        below = np.isin(holders["s"].to_numpy(np.int64) * n + h, rel)
+        inside = (h == c) | control.controls(c, h)
+        below = control.controls(holders["s"].to_numpy(np.int64), h)
         contrib = holders[inside & ~below].assign(depth=control.depth[h[inside & ~below]])
         contrib = contrib.sort_values(["s", "depth", "voting", "o"],
                                       ascending=[True, False, False, True])
@@ -86,7 +92,7 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
         via[xb] = ob
         label[xb] = text
     in_cycle = (control.unit != np.arange(n)) & (imm == control.unit)
-    label[in_cycle & ~np.isin(imm * n + np.arange(n), link_key)] = "control cycle"
+    label[in_cycle & ~isin_sorted(imm * n + np.arange(n), sorted_links)] = "control cycle"
     return _build(ids, via, label, imm)
 
 
