@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
@@ -38,7 +39,7 @@ def portfolios(draw: st.DrawFn, max_entities: int = 9) -> gx.Portfolio:
     # keep sums within 1 after rounding
     if len(own):
         sums = own.groupby("owned_id")["share"].transform("sum")
-        own["share"] = (own["share"] / sums.clip(lower=1.0)).round(6)
+        own["share"] = np.floor(own["share"] / sums.clip(lower=1.0) * 1e6) / 1e6
         own["voting"] = own["voting"].where(own["voting"].isna(), own["share"])
     # avoid closed cycles (every member wholly owned inside): cap shares below 1
     own["share"] = own["share"].clip(upper=0.99)

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import csr, expand, isin, isin_sorted, merge_unique, unique
+from ._arrays import csr, expand, isin, isin_sorted, merge_unique, unique, unique_inverse
 
 __all__ = ["Control", "compute_control", "controlled_sets"]
 
@@ -132,27 +132,43 @@ def _closure(n: int, ctrl: np.ndarray, sub: np.ndarray) -> np.ndarray:
     return seen if dedupe else np.sort(np.concatenate(parts))
 
 
-def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray) -> np.ndarray:
-    """The closed relation ``keys`` with new links ``ctrl → sub`` added and closed again: every
-    controller of ``ctrl`` (and ``ctrl``) now controls ``sub`` and everything ``sub`` controls."""
-    while True:
-        below, above = np.divmod(keys, n)
-        up_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(below, minlength=n), out=up_ptr[1:])
-        down_ptr, down_order = csr(n, above)
-        # ancestors of each new link's controller, itself included
-        i1, p1 = expand(up_ptr, ctrl)
-        anc_link = np.concatenate([np.arange(ctrl.size), i1])
-        anc = np.concatenate([ctrl, above[p1]])
-        # descendants of the link's controlled entity, itself included
-        i2, p2 = expand(down_ptr, sub[anc_link])
-        x = np.concatenate([anc, anc[i2]])
-        y = np.concatenate([sub[anc_link], below[down_order[p2]]])
-        new = unique(y * n + x)
-        new = new[~isin_sorted(new, keys)]
-        if new.size == 0:
-            return keys
-        keys = merge_unique(keys, new)
+def _descendants(n: int, ptr: np.ndarray, child: np.ndarray, start: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, y) for y = start[i] and every entity below it along the links (CSR ``ptr``,
+    ``child``), walking one level at a time; pairs already met are not walked again."""
+    seen = unique(np.arange(start.size, dtype=np.int64) * n + start)
+    frontier = seen
+    while frontier.size:
+        i, node = np.divmod(frontier, n)
+        idx, pos = expand(ptr, node)
+        keys = unique(i[idx] * n + child[pos])
+        frontier = keys[~isin_sorted(keys, seen)]
+        seen = merge_unique(seen, frontier)
+    return np.divmod(seen, n)
+
+
+def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray,
+               e_ctrl: np.ndarray, e_sub: np.ndarray) -> np.ndarray:
+    """The closed relation ``keys`` after the new links ``ctrl → sub`` (already among the links
+    ``e_ctrl → e_sub``): every controller of ``ctrl``, and ``ctrl``, now controls ``sub`` and
+    everything below it."""
+    ptr, order = csr(n, e_ctrl)
+    subs, sub_pos = unique_inverse(sub)
+    di, dy = _descendants(n, ptr, e_sub[order], subs)
+    # the ancestors of each ctrl are the pairs (ctrl, a): keys in [ctrl * n, ctrl * n + n)
+    lo = np.searchsorted(keys, ctrl * n)
+    hi = np.searchsorted(keys, ctrl * n + n)
+    counts = hi - lo
+    li = np.concatenate([np.arange(ctrl.size), np.repeat(np.arange(ctrl.size), counts)])
+    offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    anc = np.concatenate([ctrl, keys[np.repeat(lo, counts) + offs] % n])
+    # every ancestor of link i with every descendant of its sub
+    d_ptr = np.zeros(subs.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(di, minlength=subs.size), out=d_ptr[1:])
+    idx, pos = expand(d_ptr, sub_pos[li])
+    new = unique(dy[pos] * n + anc[idx])
+    new = new[~isin_sorted(new, keys)]
+    return merge_unique(keys, new) if new.size else keys
 
 
 def _aggregated(n: int, keys: np.ndarray, pairs: np.ndarray, in_ptr: np.ndarray,
@@ -208,7 +224,7 @@ def compute_control(
         e_sub = np.concatenate([e_sub, ns])
         e_votes = np.concatenate([e_votes, tot])
         e_agg = np.concatenate([e_agg, np.ones(na.size, dtype=bool)])
-        grown = _add_links(n, keys, na, ns)
+        grown = _add_links(n, keys, na, ns, e_ctrl, e_sub)
         fresh = grown[~isin_sorted(grown, keys)]
         keys = grown
     sub, ctrl = np.divmod(keys, n)

@@ -40,12 +40,28 @@ def _matrix(n: int, owner: np.ndarray, owned: np.ndarray, share: np.ndarray) -> 
 
 
 def return_factors(a: csr_matrix) -> np.ndarray:
-    """``G[x, x]`` for every x: 1 outside cycles, from the inverse of each cycle's block inside."""
+    """``G[x, x]`` for every x: 1 outside cycles, from the inverse of each cycle's block inside.
+
+    Two-member cycles (the usual cross-holding) have the closed form ``1 / (1 - a_xy a_yx)``;
+    larger strongly connected sets are inverted one by one.
+    """
     n = a.shape[0]
     g = np.ones(n)
     n_comp, label = connected_components(a, directed=True, connection="strong")
     size = np.bincount(label, minlength=n_comp)
-    for comp in np.flatnonzero(size > 1):
+    coo = a.tocoo()
+    inside = (label[coo.row] == label[coo.col]) & (size[label[coo.row]] > 1)
+    rows, cols, vals = coo.row[inside], coo.col[inside], coo.data[inside]
+    pair = size[label[rows]] == 2
+    if pair.any():
+        loop = np.bincount(label[rows[pair]], minlength=n_comp)  # edges per 2-cycle: 2
+        product = np.ones(n_comp)
+        np.multiply.at(product, label[rows[pair]], vals[pair])
+        two = np.flatnonzero(size == 2)
+        two = two[loop[two] == 2]
+        members = np.flatnonzero(np.isin(label, two))
+        g[members] = 1.0 / (1.0 - product[label[members]])
+    for comp in np.flatnonzero(size > 2):
         members = np.flatnonzero(label == comp)
         block = a[members][:, members].toarray()
         g[members] = np.diag(np.linalg.inv(np.eye(members.size) - block))
