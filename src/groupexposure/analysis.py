@@ -17,6 +17,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._arrays import unique_inverse
 from .control import NONE, Control, compute_control
@@ -286,19 +288,32 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
     return frame
 
 
-def _joined_groups(ids: np.ndarray, groups: Groups, n: int) -> np.ndarray:
-    """The ';'-joined ids of every group each entity is in (sorted), without a loop per entity."""
-    out = np.full(n, "", dtype=object)
+def _joined_groups(ids: np.ndarray, groups: Groups, n: int) -> pd.Series:
+    """The ';'-joined ids of every group each entity is in (sorted), built one rank at a time:
+    first every entity's first group, then the second group of those with two, and so on."""
     order = np.lexsort((groups.group, groups.member))
     member, group = groups.member[order], groups.group[order]
-    counts = np.bincount(member, minlength=n)
-    single = counts[member] == 1
-    out[member[single]] = ids[group[single]]
-    multi = ~single
-    if multi.any():
-        joined = pd.Series(ids[group[multi]]).groupby(member[multi]).agg(";".join)
-        out[joined.index.to_numpy()] = joined.to_numpy()
-    return out
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(member, minlength=n), out=start[1:])
+    rank = np.arange(member.size) - start[member]
+    text = pa.array(ids.astype(object), type=pa.large_string())
+    first = rank == 0
+    out = text.take(pa.array(group[first]))  # every entity is in at least one group
+    for k in range(1, int(rank.max(initial=0)) + 1):
+        at = rank == k
+        who = member[at]
+        joined = pc.binary_join_element_wise(out.take(pa.array(who)),
+                                             text.take(pa.array(group[at])),
+                                             pa.scalar(";", type=pa.large_string()))
+        keep = np.ones(n, dtype=bool)
+        keep[who] = False
+        parts = pa.chunked_array([out.filter(pa.array(keep)), joined])
+        where = np.concatenate([np.flatnonzero(keep), who])
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[where] = np.arange(n)
+        out = parts.take(pa.array(inverse)).combine_chunks()
+    return pd.Series(pd.array(out.cast(pa.string()),
+                              dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
 def _analysis_issues(coded: Coded, control: Control, values: pd.DataFrame, fac: pd.DataFrame,

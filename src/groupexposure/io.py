@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .problems import Problem
+from .schema import TABLES, columns
 
 __all__ = ["FILE_SUFFIXES", "REQUIRED_TABLES", "find_table", "read_capital", "read_table"]
 
@@ -40,14 +41,8 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-            )
+            frame = _read_csv(path)
         elif suffix == ".parquet":
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                return None, [_missing_extra("pyarrow", "parquet", path)]
             frame = pd.read_parquet(path)
         else:
             try:
@@ -63,6 +58,21 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         ]
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, []
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV table with pyarrow's multi-threaded reader. Identifiers and flags are read as text;
+    numeric columns as numbers where every cell parses, otherwise the whole file as text so that
+    validation can name each bad cell. Only empty cells are missing ("NA" is an identifier)."""
+    kinds = {c.name: c.kind for c in columns(path.stem)} if path.stem in TABLES else {}
+    typed = {name: ("float64" if kind == "float" else "str") for name, kind in kinds.items()}
+    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    options = {"engine": "pyarrow", "keep_default_na": False, "na_values": [""],
+               "encoding": "utf-8-sig"}
+    try:
+        return pd.read_csv(path, dtype={c: t for c, t in typed.items() if c in header}, **options)
+    except ValueError:
+        return pd.read_csv(path, dtype=str, **options)
 
 
 def read_capital(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:

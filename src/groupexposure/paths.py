@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._arrays import isin, isin_sorted, unique_inverse
 from .control import NONE, Control
@@ -96,36 +98,71 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     return _build(ids, via, label, imm)
 
 
-def _build(ids: np.ndarray, via: np.ndarray, label: np.ndarray, imm: np.ndarray) -> np.ndarray:
-    """Concatenate paths level by level along ``via`` (falling back to ``imm`` on any loop)."""
+_TEXT = pa.large_string()
+
+
+def _text(values: np.ndarray | list[str] | str) -> pa.Array | pa.Scalar:
+    if isinstance(values, str):
+        return pa.scalar(values, type=_TEXT)
+    return pa.array(values, type=_TEXT)
+
+
+def _join(*parts: pa.Array | pa.Scalar) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, _text(""))
+
+
+def _build(ids: np.ndarray, via: np.ndarray, label: np.ndarray, imm: np.ndarray) -> pa.Array:
+    """Concatenate paths level by level along ``via`` (falling back to ``imm`` on any loop).
+
+    Strings are joined by pyarrow, a level of the holding chains at a time."""
     n = ids.size
-    path = np.empty(n, dtype=object)
-    done = via == NONE
-    path[done] = ids[done]
-    while not done.all():
-        ready = ~done & (via != NONE)
-        ready[ready] = done[via[ready]]
+    id_text = _text(ids)
+    level = np.where(via == NONE, 0, -1)
+    while (level < 0).any():
+        todo = np.flatnonzero(level < 0)
+        parent_level = level[via[todo]]
+        ready = parent_level >= 0
         if not ready.any():  # a loop of via links: use the immediate controllers instead
-            stuck = ~done
-            via[stuck] = imm[stuck]
-            label[stuck] = "control"
+            via[todo] = imm[todo]
+            label[todo] = "control"
             continue
-        r = np.flatnonzero(ready)
-        path[r] = path[via[r]] + " →" + label[r] + "→ " + ids[r]
-        done[r] = True
-    return np.asarray(path, dtype=object)
+        level[todo[ready]] = parent_level[ready] + 1
+    order = np.argsort(level, kind="stable")
+    bounds = np.searchsorted(level[order], np.arange(level.max(initial=0) + 2))
+    pos = np.empty(n, dtype=np.int64)  # position of each entity in the growing chunked array
+    chunks = [pc.take(id_text, pa.array(order[: bounds[1]]))]
+    pos[order[: bounds[1]]] = np.arange(bounds[1])
+    for k in range(1, bounds.size - 1):
+        r = order[bounds[k]: bounds[k + 1]]
+        if r.size == 0:
+            continue
+        done = pa.chunked_array(chunks, type=_TEXT)
+        above = done.take(pa.array(pos[via[r]])).combine_chunks()
+        chunks.append(_join(above, _text(" →"), _text(label[r]), _text("→ "),
+                            pc.take(id_text, pa.array(r))))
+        pos[r] = np.arange(bounds[k], bounds[k + 1])
+    return pa.chunked_array(chunks, type=_TEXT).take(pa.array(pos)).combine_chunks()
 
 
-def membership_paths(groups: Groups, paths: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def membership_paths(groups: Groups, paths: pa.Array, ids: np.ndarray) -> pd.Series:
     """The path of every membership: the control path, or the connection then the control path."""
-    ids = np.asarray(ids, dtype=object)
-    out = paths[groups.member].astype(object)
+    out = paths.take(pa.array(groups.member))
     dep = ~groups.by_control & (groups.via_dependent != NONE)
     if dep.any():
         d = groups.via_dependent[dep]
         x = groups.via_depends_on[dep]
-        text = ids[x] + " ←" + groups.via_kind[dep].astype(object) + "— " + ids[d]
         m = groups.member[dep]
-        text = np.where(m != d, text + "; " + paths[m], text)
-        out[dep] = text
-    return np.asarray(out, dtype=object)
+        text = _join(_text(ids[x].astype(object)), _text(" ←"),
+                     _text(groups.via_kind[dep].astype(object)), _text("— "),
+                     _text(ids[d].astype(object)))
+        with_path = _join(text, _text("; "), paths.take(pa.array(m)))
+        text = pc.if_else(pa.array(m != d), with_path, text)
+        idx = np.flatnonzero(dep)
+        keep = np.ones(len(out), dtype=bool)
+        keep[idx] = False
+        merged = pa.chunked_array([out.filter(pa.array(keep)), text], type=_TEXT)
+        order = np.concatenate([np.flatnonzero(keep), idx])
+        inverse = np.empty(order.size, dtype=np.int64)
+        inverse[order] = np.arange(order.size)
+        out = merged.take(pa.array(inverse)).combine_chunks()
+    return pd.Series(pd.array(out.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))

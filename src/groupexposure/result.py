@@ -69,12 +69,6 @@ class AnalysisResult(DecisionBookMixin):
     """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``)."""
     timings: dict[str, float] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.groups = self.groups.sort_values("group_id", kind="stable").reset_index(drop=True)
-        self.entities = self.entities.sort_values("entity_id", kind="stable").reset_index(drop=True)
-        self.members = self.members.sort_values(["group_id", "entity_id"], kind="stable")
-        self.members = self.members.reset_index(drop=True)
-
     # --- summaries -------------------------------------------------------------------------------
     @property
     def breaches(self) -> pd.DataFrame:

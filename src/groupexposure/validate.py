@@ -155,9 +155,8 @@ def _as_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Identifiers as text (pandas ``str`` dtype); also a mask of values a spreadsheet turned into
     numbers (7.0), which are kept as text ("7") and reported."""
     no_numbers = pd.Series(False, index=s.index)
-    if pd.api.types.is_string_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) in (
-        "string", "empty"
-    ):
+    if s.isna().all() or (pd.api.types.is_string_dtype(s) and pd.api.types.infer_dtype(
+            s, skipna=True) in ("string", "empty")):
         return s.astype("str"), no_numbers
     obj = s.astype(object)
     is_num = obj.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
