@@ -47,6 +47,7 @@ class Coded:
     """The validated tables as integer entity codes (code = position in the sorted id list)."""
 
     ids: np.ndarray
+    id_text: pa.Array
     entities: pd.DataFrame
     kind: np.ndarray
     gsib: np.ndarray
@@ -56,10 +57,18 @@ class Coded:
     connections: Connections
 
 
+def _text_column(values: pa.Array, codes: np.ndarray, null: np.ndarray | None = None) -> pd.Series:
+    """``values[codes]`` as a pandas string column, without Python string objects."""
+    taken = values.take(pa.array(codes))
+    if null is not None:
+        taken = pc.if_else(pa.array(null), pa.scalar(None, type=taken.type), taken)
+    return pd.Series(pd.array(taken.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+
+
 def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.ndarray]:
     """Integer codes for every identifier; also the facilities' obligor and guarantor codes."""
     own, con, fac = valid.ownership, valid.connections, valid.facilities
-    ids, (row, owner, owned, dep, on, obligor, guarantor) = encode(
+    ids, (row, owner, owned, dep, on, obligor, guarantor) = valid.encoded or encode(
         valid.entities["entity_id"], valid.entities["entity_id"], own["owner_id"],
         own["owned_id"], con["dependent_id"], con["depends_on_id"], fac["obligor_id"],
         fac["guarantor_id"])
@@ -68,6 +77,7 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
     exempt_kinds = {k.value for k in policy.exempt_kinds}
     coded = Coded(
         ids=ids,
+        id_text=pa.array(ids, type=pa.large_string()),
         entities=ent,
         kind=kind,
         gsib=ent["is_gsib"].to_numpy(dtype=bool),
@@ -198,11 +208,10 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
         one = n_members == 1
         single = evaluate(subjects.take(one), single_rules, pol, valid.capital, valid.fx)
         standing = _merge_standing(standing, single, one)
-    names = coded.entities["name"].to_numpy(dtype=object)
     gframe = pd.DataFrame({
-        "group_id": coded.ids[gids],
-        "root_id": coded.ids[gids],
-        "root_name": names[gids],
+        "group_id": _text_column(coded.id_text, gids),
+        "root_id": _text_column(coded.id_text, gids),
+        "root_name": coded.entities["name"].iloc[gids].reset_index(drop=True),
         "n_members": n_members,
         "original_exposure": np.bincount(gpos, weights=exposure.own_original[m], minlength=k),
         "net_exposure": np.bincount(gpos, weights=exposure.own_net[m], minlength=k),
@@ -221,14 +230,17 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
     gframe["measure_value"] = standing.measure_value
     gframe["capital_base_name"] = standing.capital_base_name
     gframe["utilisation"] = standing.utilisation
-    gframe["merged_roots"] = [";".join(coded.ids[sorted(groups.merged.get(int(g), []))])
-                              for g in gids] if groups.merged else ""
+    merged = pd.Series("", index=gframe.index, dtype=object)
+    if groups.merged:
+        where = np.searchsorted(gids, list(groups.merged))
+        merged.iloc[where] = [";".join(coded.ids[sorted(v)]) for v in groups.merged.values()]
+    gframe["merged_roots"] = merged
     paths = control_paths(control, coded.ids, coded.owner, coded.owned,
                           own["share"].to_numpy(np.float64), own["voting"].to_numpy(np.float64),
                           own["control"].to_numpy(bool))
     mframe = pd.DataFrame({
-        "group_id": coded.ids[groups.group],
-        "entity_id": coded.ids[m],
+        "group_id": _text_column(coded.id_text, groups.group),
+        "entity_id": _text_column(coded.id_text, m),
         "basis": np.where(groups.by_control, "control", "dependence"),
         "path": membership_paths(groups, paths, coded.ids),
     })
@@ -252,12 +264,12 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
     codes = np.arange(n)
     ent = coded.entities
     frame = pd.DataFrame({
-        "entity_id": coded.ids,
-        "name": ent["name"].to_numpy(dtype=object),
+        "entity_id": _text_column(coded.id_text, np.arange(n)),
+        "name": ent["name"].reset_index(drop=True),
         "kind": coded.kind,
-        "ultimate_parent_id": coded.ids[control.ultimate],
-        "immediate_controller_id": np.where(control.immediate == NONE, None,
-                                            coded.ids[np.maximum(control.immediate, 0)]),
+        "ultimate_parent_id": _text_column(coded.id_text, control.ultimate),
+        "immediate_controller_id": _text_column(coded.id_text, np.maximum(control.immediate, 0),
+                                                control.immediate == NONE),
         "own_original": exposure.own_original,
         "own_net": exposure.own_net,
         "substituted_in": exposure.substituted_in,
@@ -279,8 +291,8 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
         frame["status"] = None
         rule = np.full(n, "", dtype=object)
     frame["groups"] = _joined_groups(coded.ids, groups, n)
-    frame["country"] = ent["country"].to_numpy(dtype=object)
-    frame["sector"] = ent["sector"].to_numpy(dtype=object)
+    frame["country"] = ent["country"].reset_index(drop=True)
+    frame["sector"] = ent["sector"].reset_index(drop=True)
     frame["is_gsib"] = coded.gsib
     frame["loans"] = exposure.loans
     frame["rule"] = rule

@@ -57,6 +57,9 @@ class ValidPortfolio:
     fx: dict[str, float]
     capital: Capital
     issues: pd.DataFrame
+    encoded: tuple[np.ndarray, list[np.ndarray]] | None = None
+    """The entity ids and the codes of entities, owners, owned, dependents, depends-on, obligors
+    and guarantors (:func:`ids.encode`), where no row was dropped."""
     row_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Per table: rows ``read``, ``used`` and ``dropped`` (read = used + dropped)."""
 
@@ -437,7 +440,8 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     refs = [("ownership", "owner_id"), ("ownership", "owned_id"), ("connections", "dependent_id"),
             ("connections", "depends_on_id"), ("facilities", "obligor_id"),
             ("facilities", "guarantor_id")]
-    known, codes = encode(ent["entity_id"].dropna(), *(frames[t][c] for t, c in refs))
+    known, (entity_codes, *codes) = encode(ent["entity_id"].dropna(), ent["entity_id"],
+                                           *(frames[t][c] for t, c in refs))
     for (table, col), code in zip(refs, codes, strict=True):
         _references(table, frames[table], col, code, known, out)
 
@@ -497,6 +501,7 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
         "dropped": [dropped.loc[dropped["table"] == t, "row"].nunique() for t in TABLES],
     })
     return ValidPortfolio(
+        encoded=None if errors.any() else (known, [entity_codes, *codes]),
         entities=valid["entities"].reset_index(drop=True),
         ownership=valid["ownership"].reset_index(drop=True),
         connections=valid["connections"].reset_index(drop=True),
