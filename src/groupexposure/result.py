@@ -17,7 +17,7 @@ import pandas as pd
 
 from .decisions import Decision, DecisionBookMixin, check, check_many
 from .policy import Policy
-from .safe import escape, neutralise
+from .safe import escape, neutralise, write_csv
 from .schema import Capital
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class AnalysisResult(DecisionBookMixin):
         written: dict[str, Path] = {}
         for name in ("groups", "entities", "members", "issues"):
             path = out / f"{name}.csv"
-            neutralise(getattr(self, name)).to_csv(path, index=False, encoding="utf-8")
+            write_csv(neutralise(getattr(self, name)), path)
             written[name] = path
         return written
 

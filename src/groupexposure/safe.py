@@ -11,12 +11,14 @@ quote (the OWASP advice against CSV injection). Only text columns are touched: n
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["FORMULA_STARTS", "escape", "neutralise"]
+__all__ = ["FORMULA_STARTS", "escape", "neutralise", "write_csv"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = "^[=+\\-@\t\r]"
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -26,11 +28,21 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
             continue
-        text = s.astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        text = s.astype("str")
+        risky = text.str.match(_FORMULA).fillna(False).astype(bool)
         if risky.any():
-            out[col] = text.where(~risky, "'" + text[risky].astype(str))
+            out[col] = text.where(~risky, "'" + text[risky])
     return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """UTF-8 CSV with a header row, written by pyarrow (several times faster than pandas); text
+    quoted only where needed, empty cells for missing values."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    csv.write_csv(table, str(path), csv.WriteOptions(quoting_style="needed"))
 
 
 def escape(text: object) -> str:

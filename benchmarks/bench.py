@@ -1,0 +1,150 @@
+"""Time groupexposure on synthetic books of 10k, 100k and 1M counterparties, against DuckDB.
+
+For each size the script writes a synthetic portfolio (``groupexposure synthetic``) as CSV files,
+then, each in a fresh process so that peak memory is measured on its own:
+
+* ``analyze``: ``gx.analyze(DIR)`` from the CSV files, with every stage timed (read, validate,
+  control, groups, exposures, limits) and the CSV output written (write);
+* ``duckdb``: the recursive-CTE roll-up of ``duckdb_rollup.sql`` on the same files;
+* ``checks`` (largest size only): single ``result.check`` calls and ``result.check_many``.
+
+Usage::
+
+    pip install '.[bench]'
+    python benchmarks/bench.py                      # 10k, 100k, 1M; results in benchmarks/results.json
+    python benchmarks/bench.py --sizes 10000 100000 --repeat 3
+
+Results are printed as a Markdown table (the one in benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _child(task: str, data: str, out: str) -> None:
+    """Run one measurement in this (fresh) process and print a JSON line."""
+    import groupexposure as gx
+
+    result: dict[str, object] = {"task": task}
+    if task == "analyze":
+        start = time.perf_counter()
+        r = gx.analyze(data)
+        t_write = time.perf_counter()
+        r.to_csv(out)
+        end = time.perf_counter()
+        result.update({f"t_{k}": v for k, v in r.timings.items()})
+        result["t_write"] = end - t_write
+        result["t_analyze"] = t_write - start
+        result["t_total"] = end - start
+        result["groups"] = len(r.groups)
+        result["breaches"] = int((r.groups["status"] == "breach").sum())
+    elif task == "duckdb":
+        import duckdb
+
+        sql = (HERE / "duckdb_rollup.sql").read_text().format(dir=data)
+        start = time.perf_counter()
+        rows = duckdb.connect().execute(sql).fetchall()
+        result["t_total"] = time.perf_counter() - start
+        result["rows"] = len(rows)
+    elif task == "checks":
+        import numpy as np
+        import pandas as pd
+
+        r = gx.analyze(data)
+        rng = np.random.default_rng(0)
+        ids = r.entities["entity_id"].to_numpy()
+        pick = ids[rng.integers(0, ids.size, 2000)]
+        r.check(pick[0], 1e6)  # builds the check's index once
+        start = time.perf_counter()
+        for eid in pick:
+            r.check(eid, 1e6)
+        result["checks_per_s"] = pick.size / (time.perf_counter() - start)
+        proposals = pd.DataFrame({"entity_id": ids[rng.integers(0, ids.size, 200_000)],
+                                  "amount": rng.uniform(1e5, 1e8, 200_000)})
+        start = time.perf_counter()
+        r.check_many(proposals)
+        result["check_many_per_s"] = len(proposals) / (time.perf_counter() - start)
+    result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(json.dumps(result))
+
+
+def _run(task: str, data: Path, out: Path) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--child", task, str(data), str(out)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (best kept)")
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    rows = []
+    for n in args.sizes:
+        data = args.data / f"n{n}"
+        if not (data / "capital.json").exists():
+            subprocess.run([sys.executable, "-m", "groupexposure", "synthetic", str(n), str(data),
+                            "--seed", "1"], check=True, capture_output=True)
+        best: dict[str, dict[str, float]] = {}
+        for task in ("analyze", "duckdb"):
+            runs = [_run(task, data, args.data / f"out{n}") for _ in range(args.repeat)]
+            best[task] = min(runs, key=lambda r: r["t_total"])
+            if task == "analyze":
+                print(f"  n={n:,} analyze {best[task]['t_analyze']:.2f}s", file=sys.stderr)
+        row = {"n": n, **{f"analyze_{k}": v for k, v in best["analyze"].items()},
+               "duckdb_s": best["duckdb"]["t_total"],
+               "duckdb_peak_rss_gib": best["duckdb"]["peak_rss_gib"]}
+        row["ratio"] = row["analyze_t_analyze"] / row["duckdb_s"]
+        if n == max(args.sizes):
+            row.update({k: v for k, v in _run("checks", data, args.data / "unused").items()
+                        if k.endswith("per_s")})
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    (HERE / "results.json").write_text(json.dumps({"machine": _machine(), "rows": rows}, indent=2))
+    stages = ["read", "validate", "control", "groups", "exposures", "limits", "write"]
+    print(f"\nmachine: {_machine()}\n")
+    print("| counterparties | " + " | ".join(stages) + " | analyze (read to limits) | peak RSS | "
+          "DuckDB roll-up | ratio |")
+    print("|---:|" + "---:|" * (len(stages) + 4))
+    for r in rows:
+        cells = [f"{r.get(f'analyze_t_{s}', float('nan')):.2f}" for s in stages]
+        print(f"| {r['n']:,} | " + " | ".join(cells) + f" | {r['analyze_t_analyze']:.2f} s | "
+              f"{r['analyze_peak_rss_gib']:.2f} GiB | {r['duckdb_s']:.2f} s | {r['ratio']:.1f}x |")
+    for r in rows:
+        if "checks_per_s" in r:
+            print(f"\nchecks at {r['n']:,}: {r['checks_per_s']:,.0f} check()/s, "
+                  f"{r['check_many_per_s']:,.0f} proposals/s through check_many")
+
+
+if __name__ == "__main__":
+    main()
