@@ -125,3 +125,36 @@ def test_result_graph_is_networkx_with_attributes():
     assert e["share"] == 0.15 and e["controls"] is False
     assert g.edges["ZY-INTL", "ZY-CASH"]["controls"] is True
     assert g.nodes["YP-BIO"]["own_net"] == 840e6
+
+
+def test_progress_shows_on_a_terminal_only():
+    import io
+
+    from groupexposure.cli import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    _Progress(tty)("control", 1.5)
+    _Progress(pipe)("control", 1.5)
+    assert "control" in tty.getvalue() and "1.50s" in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_synthetic_is_reproducible_and_realistic(tmp_path: Path):
+    from groupexposure.cli import main
+
+    a = gx.datasets.synthetic(3_000, seed=5)
+    b = gx.datasets.synthetic(3_000, seed=5)
+    for name in ("entities", "ownership", "connections", "facilities"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    r = gx.analyze(a)
+    assert r.control.edge_aggregated.any()  # aggregated control
+    assert (r.ownership["control"]).any() and r.control.depth.max() >= 5
+    assert (r.groups["status"] == "breach").any()
+    assert set(r.facilities["currency"]) == {"CNY", "USD", "EUR"}
+    assert (r.entities["kind"] == "individual").any()
+    assert main(["synthetic", "500", str(tmp_path / "s"), "--seed", "2"]) == 0
+    assert len(gx.analyze(tmp_path / "s").entities) == 500

@@ -4,6 +4,7 @@ portfolios (issue: scale, item 4)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import networkx as nx
 import numpy as np
@@ -126,8 +127,7 @@ def test_lookthrough_matches_path_enumeration(book):
             if s == x:
                 continue
             for path in nx.all_simple_paths(g, x, s):
-                share = float(np.prod([g.edges[u, v]["share"] for u, v in zip(path, path[1:],
-                                                                            strict=False)]))
+                share = float(np.prod([g.edges[u, v]["share"] for u, v in pairwise(path)]))
                 total += share * e.loc[s, "own_net"]
         # with no cycle below x, the walks the spec's matrix formula counts are simple paths
         if nx.is_directed_acyclic_graph(g.subgraph(nx.descendants(g, x) | {x})):

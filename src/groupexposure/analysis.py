@@ -230,10 +230,10 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
     gframe["measure_value"] = standing.measure_value
     gframe["capital_base_name"] = standing.capital_base_name
     gframe["utilisation"] = standing.utilisation
-    merged = pd.Series("", index=gframe.index, dtype=object)
+    merged = np.full(len(gframe), "", dtype=object)
     if groups.merged:
         where = np.searchsorted(gids, list(groups.merged))
-        merged.iloc[where] = [";".join(coded.ids[sorted(v)]) for v in groups.merged.values()]
+        merged[where] = [";".join(coded.ids[sorted(v)]) for v in groups.merged.values()]
     gframe["merged_roots"] = merged
     paths = control_paths(control, coded.ids, coded.owner, coded.owned,
                           own["share"].to_numpy(np.float64), own["voting"].to_numpy(np.float64),

@@ -43,22 +43,25 @@ def facility_values(
     policy: Policy,
     fx: dict[str, float],
 ) -> pd.DataFrame:
-    """Per facility, in the reporting currency: ``on_balance, off_balance, ccf_used, original,
+    """Per facility (rows as in ``facilities``), in the reporting currency: ``on_balance,
+    off_balance, ccf_used, original,
     collateral, after_collateral, guaranteed, net, loans``, plus ``eligible_guarantee``.
 
     ``obligor`` and ``guarantor`` are entity codes (-1: no guarantor); ``kinds`` the kind of each
     entity code. ``loans`` is the drawn amount of loan and overdraft facilities (the ``loans``
     measure of SPEC §5: before provisions and credit risk mitigation).
     """
-    rate = facilities["currency"].map(fx).to_numpy(dtype=np.float64)
+    ccy_code, ccys = pd.factorize(facilities["currency"])
+    rate = np.array([fx[c] for c in ccys], dtype=np.float64)[ccy_code]
     drawn = facilities["drawn"].to_numpy(dtype=np.float64) * rate
     undrawn = facilities["undrawn"].to_numpy(dtype=np.float64) * rate
     provision = facilities["provision"].to_numpy(dtype=np.float64) * rate
     coll_value = facilities["collateral_value"].to_numpy(dtype=np.float64) * rate
     g_amount = facilities["guaranteed_amount"].to_numpy(dtype=np.float64) * rate
 
-    product = facilities["product"].astype(str)
-    default_ccf = product.map({p.value: f for p, f in policy.ccf.items()}).to_numpy(np.float64)
+    prod_code, products = pd.factorize(facilities["product"])
+    factors = {p.value: f for p, f in policy.ccf.items()}
+    default_ccf = np.array([factors[p] for p in products], dtype=np.float64)[prod_code]
     row_ccf = facilities["ccf"].to_numpy(dtype=np.float64)
     if policy.ignore_row_ccf:
         ccf = default_ccf
@@ -81,10 +84,9 @@ def facility_values(
             eligible_kinds).to_numpy()
     guaranteed = np.where(eligible, np.minimum(np.where(np.isnan(g_amount), after, g_amount), after),
                           0.0)
-    is_loan = product.isin(LOAN_PRODUCTS).to_numpy()
+    is_loan = np.isin(products, LOAN_PRODUCTS)[prod_code]
     return pd.DataFrame(
         {
-            "facility_id": facilities["facility_id"].to_numpy(),
             "obligor": np.asarray(obligor, dtype=np.int64),
             "guarantor": guarantor,
             "ccf_used": ccf,

@@ -67,12 +67,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
     kinds = {c.name: c.kind for c in columns(path.stem)} if path.stem in TABLES else {}
     typed = {name: ("float64" if kind == "float" else "str") for name, kind in kinds.items()}
     header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-    options = {"engine": "pyarrow", "keep_default_na": False, "na_values": [""],
-               "encoding": "utf-8-sig"}
+    dtype: dict[str, str] = {c: t for c, t in typed.items() if c in header}
     try:
-        return pd.read_csv(path, dtype={c: t for c, t in typed.items() if c in header}, **options)
+        return pd.read_csv(path, dtype=dtype, engine="pyarrow", keep_default_na=False,
+                           na_values=[""], encoding="utf-8-sig")
     except ValueError:
-        return pd.read_csv(path, dtype=str, **options)
+        return pd.read_csv(path, dtype=str, engine="pyarrow", keep_default_na=False,
+                           na_values=[""], encoding="utf-8-sig")
 
 
 def read_capital(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:

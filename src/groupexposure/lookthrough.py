@@ -51,7 +51,7 @@ def return_factors(a: csr_matrix) -> np.ndarray:
     size = np.bincount(label, minlength=n_comp)
     coo = a.tocoo()
     inside = (label[coo.row] == label[coo.col]) & (size[label[coo.row]] > 1)
-    rows, cols, vals = coo.row[inside], coo.col[inside], coo.data[inside]
+    rows, vals = coo.row[inside], coo.data[inside]
     pair = size[label[rows]] == 2
     if pair.any():
         loop = np.bincount(label[rows[pair]], minlength=n_comp)  # edges per 2-cycle: 2

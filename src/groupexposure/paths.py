@@ -35,11 +35,11 @@ def _pct_array(x: np.ndarray) -> np.ndarray:
     """``pct`` of every element, formatting each distinct basis-point value once."""
     bp = np.round(np.asarray(x, np.float64) * 10_000).astype(np.int64)
     values, inverse = unique_inverse(bp)
-    return np.array([f"{v / 100:g}%" for v in values], dtype=object)[inverse]
+    return np.asarray(np.array([f"{v / 100:g}%" for v in values], dtype=object)[inverse])
 
 
 def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: np.ndarray,
-                  share: np.ndarray, voting: np.ndarray, flag: np.ndarray) -> np.ndarray:
+                  share: np.ndarray, voting: np.ndarray, flag: np.ndarray) -> pa.Array:
     """For each entity code, its path from its (primary) ultimate parent; a root's path is its id."""
     n = control.n
     ids = np.asarray(ids, dtype=object)

@@ -370,8 +370,9 @@ def _closed_cycles(frame: pd.DataFrame, out: _Collector) -> None:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    codes, ids = pd.factorize(pd.concat([frame["owner_id"], frame["owned_id"]], ignore_index=True))
-    ids = np.asarray(ids.to_numpy(dtype=object))
+    codes, uniques = pd.factorize(pd.concat([frame["owner_id"], frame["owned_id"]],
+                                            ignore_index=True))
+    ids = np.asarray(uniques.to_numpy(dtype=object))
     o, s = codes[: len(frame)], codes[len(frame):]
     n = len(ids)
     graph = coo_matrix((np.ones(len(o)), (o, s)), shape=(n, n)).tocsr()

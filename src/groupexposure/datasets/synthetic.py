@@ -150,7 +150,8 @@ def synthetic(n_entities: int, *, seed: int = 0) -> Portfolio:
     has_g = rng.random(f) < 0.05
     guarantor = rng.integers(0, n, f)
     has_g &= guarantor != obligor
-    guarantor_id = np.where(has_g, ids[guarantor], None)
+    guarantor_id = np.full(f, None, dtype=object)
+    guarantor_id[has_g] = ids[guarantor[has_g]]
     g_amount = np.where(has_g & (rng.random(f) < 0.5), np.round(drawn * 0.5, 2), np.nan)
     facilities = pd.DataFrame({
         "facility_id": _ids(rng, f, "F"), "obligor_id": ids[obligor], "product": product,
