@@ -345,7 +345,7 @@ def _ownership_sums(frame: pd.DataFrame, out: _Collector) -> None:
         vals = frame[col] if col == "share" else frame["voting"].fillna(frame["share"])
         valid = (vals.between(0, 1) & frame["owned_id"].notna()).to_numpy()
         sums = np.bincount(owned[valid], weights=vals.to_numpy()[valid],
-                           minlength=max(int(owned.max(initial=-1)) + 1, 0))
+                           minlength=max(int(owned.max(initial=-1)) + 1, 1))
         total = pd.Series(np.where(valid, sums[np.maximum(owned, 0)], 0.0), index=frame.index)
         over = (total > 1 + SUM_TOLERANCE) & valid
         if not over.any():
