@@ -58,35 +58,50 @@ def guarantee_circles(result: AnalysisResult) -> pd.DataFrame:
         return pd.DataFrame(columns=CIRCLE_COLUMNS)
     _, weak = connected_components(graph, directed=False)
     ids = result.ids
-    member_groups = result.members.groupby("entity_id")["group_id"].agg(set)
     own_net = result.exposure.own_net
+    in_circle = np.flatnonzero(size[scc] > 1)
+    in_circle = in_circle[np.argsort(scc[in_circle], kind="stable")]
+    circle_members = np.split(in_circle, np.flatnonzero(np.diff(scc[in_circle])) + 1)
+    # the weakly connected component of each circle, grouped the same way
+    comps = np.unique(weak[in_circle])
+    touched = np.flatnonzero(np.isin(weak, comps))
+    touched = touched[np.argsort(weak[touched], kind="stable")]
+    starts = np.searchsorted(weak[touched], comps)
+    component = dict(zip(comps.tolist(), np.split(touched, starts[1:]), strict=True))
+    # guarantees inside each circle, and the edges that run inside each circle
+    inside_fac = (scc[g_src] == scc[g_dst]) & (size[scc[g_src]] > 1)
+    guaranteed = np.bincount(scc[g_src[inside_fac]], weights=nominal[inside_fac], minlength=n_scc)
+    inside = (scc[src] == scc[dst]) & (size[scc[src]] > 1)
+    e_order = np.flatnonzero(inside)[np.argsort(scc[src[inside]], kind="stable")]
+    e_starts = np.searchsorted(scc[src[e_order]], circles)
+    edges = dict(zip(circles.tolist(), np.split(e_order, e_starts[1:]), strict=True))
+    mem = result.members
+    in_any = mem["entity_id"].isin(ids[in_circle])
+    member_groups = mem[in_any].groupby("entity_id")["group_id"].agg(set)
     rows = []
-    for c in circles:
-        members = np.flatnonzero(scc == c)
-        chain = np.setdiff1d(np.flatnonzero(weak == weak[members[0]]), members)
-        inside = (scc[g_src] == c) & (scc[g_dst] == c)
+    for members in circle_members:
+        c = int(scc[members[0]])
+        chain = np.setdiff1d(component[int(weak[members[0]])], members)
         groups = sorted(set().union(*(member_groups.get(ids[m], set()) for m in members)))
         rows.append({
             "circle_id": ids[members[0]],
             "n_members": members.size,
             "members": ";".join(ids[members]),
-            "cycle": _cycle(members, src, dst, ids),
+            "cycle": _cycle(int(members[0]), src[edges[c]], dst[edges[c]], ids),
             "chain": ";".join(ids[chain]),
             "groups": ";".join(groups),
             "member_exposure": float(own_net[members].sum()),
-            "guaranteed_inside": float(nominal[inside].sum()),
+            "guaranteed_inside": float(guaranteed[c]),
         })
     return pd.DataFrame(rows, columns=CIRCLE_COLUMNS).sort_values("circle_id").reset_index(
         drop=True)
 
 
-def _cycle(members: np.ndarray, src: np.ndarray, dst: np.ndarray, ids: np.ndarray) -> str:
+def _cycle(start: int, src: np.ndarray, dst: np.ndarray, ids: np.ndarray) -> str:
     """A readable cycle through the circle from its smallest member: ``A → B → C → A``."""
     import networkx as nx
 
-    inside = np.isin(src, members) & np.isin(dst, members)
-    g = nx.DiGraph(zip(src[inside].tolist(), dst[inside].tolist(), strict=True))
-    start = int(members[0])
+    g = nx.DiGraph(zip(src.tolist(), dst.tolist(), strict=True))
     cycle = nx.find_cycle(g, source=start)
     nodes = [start] + [int(v) for _, v in cycle]
     if nodes[-1] != start:  # find_cycle may return a cycle not through start: close it

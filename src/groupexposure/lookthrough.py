@@ -61,8 +61,9 @@ def return_factors(a: csr_matrix) -> np.ndarray:
         two = two[loop[two] == 2]
         members = np.flatnonzero(np.isin(label, two))
         g[members] = 1.0 / (1.0 - product[label[members]])
-    for comp in np.flatnonzero(size > 2):
-        members = np.flatnonzero(label == comp)
+    big = np.flatnonzero(size[label] > 2)  # members of larger cycles, grouped by cycle
+    big = big[np.argsort(label[big], kind="stable")]
+    for members in np.split(big, np.flatnonzero(np.diff(label[big])) + 1) if big.size else []:
         block = a[members][:, members].toarray()
         g[members] = np.diag(np.linalg.inv(np.eye(members.size) - block))
     return g

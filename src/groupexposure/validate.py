@@ -489,7 +489,7 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
         raise ValidationError(problems)
     if (errors & problems["row"].isna()).any():
         raise ValidationError(problems)  # a problem no dropped row can resolve
-    valid = _drop_bad_rows(frames, problems, out) if errors.any() else frames
+    valid = _drop_bad_rows(frames, problems, out, reporting) if errors.any() else frames
     rates = {str(c): float(r) for c, r in zip(valid["fx"]["currency"], valid["fx"]["rate"],
                                               strict=True)}
     rates[reporting] = 1.0
@@ -515,7 +515,7 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
 
 
 def _drop_bad_rows(frames: dict[str, pd.DataFrame], problems: pd.DataFrame,
-                   out: _Collector) -> dict[str, pd.DataFrame]:
+                   out: _Collector, reporting: str) -> dict[str, pd.DataFrame]:
     """Drop rows with errors, then rows that refer to a dropped or unknown entity, to a fixed point."""
     bad = problems[(problems["severity"] == "error") & problems["row"].notna()]
     kept: dict[str, pd.DataFrame] = {}
@@ -537,4 +537,10 @@ def _drop_bad_rows(frames: dict[str, pd.DataFrame], problems: pd.DataFrame,
                          "dropped too")
                 frame = frame[~hit]
             kept[table] = frame
+    fac = kept["facilities"]
+    rated = set(kept["fx"]["currency"].dropna()) | {reporting}
+    lost = ~fac["currency"].isin(list(rated))
+    out.rule("facilities", fac, lost, "dropped_dependency", "currency",
+             "the rate of currency {currency} was dropped from fx.csv, so this row is dropped too")
+    kept["facilities"] = fac[~lost.to_numpy()]
     return kept
