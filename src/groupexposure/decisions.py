@@ -33,7 +33,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from ._arrays import unique, unique_inverse
-from .limits import RuleMatrix, Subjects, rule_matrix, status
+from .limits import TOLERANCE, RuleMatrix, Subjects, rule_matrix
 from .problems import close_matches
 from .safe import escape
 from .schema import EntityKind, Facility, Product
@@ -301,9 +301,8 @@ def _after(book: _Book, pairs: _Pairs, p: _Proposals, sc: _Scope, pos: np.ndarra
 
 
 def _breach(m: RuleMatrix, warning_level: float) -> np.ndarray:
-    """Per subject: is any applicable rule breached."""
-    st = status(m.ratio, np.broadcast_to(m.limit[:, None], m.ratio.shape), warning_level)
-    return np.asarray(((st == "breach") & m.applies).any(axis=0))
+    """Per subject: is any applicable rule breached (the test of :func:`limits.status`)."""
+    return np.asarray(((m.ratio > m.limit[:, None] * (1 + TOLERANCE)) & m.applies).any(axis=0))
 
 
 def _candidates(book: _Book, pairs: _Pairs, p: _Proposals, scopes: list[_Scope]
@@ -518,7 +517,10 @@ def _rule_rows(book: _Book, v: _Verdict) -> list[RuleCheck]:
 
 
 def _one_status(ratio: float, limit: float, warning_level: float) -> str:
-    return str(status(np.array([ratio]), np.array([limit]), warning_level)[0])
+    """:func:`limits.status` of one ratio."""
+    if ratio > limit * (1 + TOLERANCE):
+        return "breach"
+    return "warning" if ratio >= warning_level * limit * (1 - TOLERANCE) else "ok"
 
 
 def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,8 @@ import pandas as pd
 from .policy import LimitRule, Policy
 from .schema import Capital, EntityKind
 
-__all__ = ["RuleMatrix", "Standing", "Subjects", "evaluate", "is_large", "rule_matrix", "status"]
+__all__ = ["TOLERANCE", "RuleMatrix", "Standing", "Subjects", "evaluate", "is_large", "rule_matrix",
+           "status"]
 
 TOLERANCE = 1e-13
 

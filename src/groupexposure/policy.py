@@ -228,6 +228,15 @@ eu_crr = Policy(
 )
 """EU CRR large exposures regime."""
 
+_LOANS_10 = LimitRule(
+    name="Commercial Bank Law loans 10% of total capital",
+    scope="single",
+    limit=0.10,
+    measure="loans",
+    capital_base="total_capital",
+    source="商业银行法 Art. 39: 对同一借款人的贷款余额不得超过商业银行资本余额的百分之十",
+)
+
 cn_cbirc_2018 = Policy(
     name="cn_cbirc_2018",
     description=(
@@ -247,15 +256,7 @@ cn_cbirc_2018 = Policy(
             counterparty_kind="non_bank",
             source="商业银行大额风险暴露管理办法 Art. 16: 非同业单一客户",
         ),
-        LimitRule(
-            name="Commercial Bank Law loans 10% of total capital",
-            scope="single",
-            limit=0.10,
-            measure="loans",
-            capital_base="total_capital",
-            counterparty_kind="non_bank",
-            source="商业银行法 Art. 39: 对同一借款人的贷款余额",
-        ),
+        _LOANS_10.model_copy(update={"counterparty_kind": "non_bank"}),
         LimitRule(
             name="CBIRC bank single 25% of Tier 1",
             scope="single",
@@ -314,14 +315,7 @@ cn_group_credit = Policy(
     large_exposure_threshold=0.025,
     large_exposure_inclusive=False,
     rules=(
-        LimitRule(
-            name="Commercial Bank Law loans 10% of total capital",
-            scope="single",
-            limit=0.10,
-            measure="loans",
-            capital_base="total_capital",
-            source="商业银行法 Art. 39",
-        ),
+        _LOANS_10,
         LimitRule(
             name="Group credit 15% of total capital",
             scope="group",
