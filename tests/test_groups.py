@@ -84,3 +84,13 @@ def test_unknown_grouping_is_an_error():
 
     with pytest.raises(ValueError, match="grouping must be 'overlapping' or 'partition'; got 'x'"):
         gx.analyze(make_book(["A"]), grouping="x")  # type: ignore[arg-type]
+
+
+def test_partition_joins_both_trees_of_an_entity_with_two_controllers():
+    # X and Y both hold control flags over S (SPEC §2.6): S belongs to both control trees, so the
+    # partition puts X, Y and S (and T below S) into one group, id X.
+    r = gx.analyze(make_book(["S", "T", "X", "Y"], ownership=[
+        ("X", "S", 0.1, 0.1, True), ("Y", "S", 0.1, 0.1, True), ("S", "T", 0.9)]),
+        grouping="partition")
+    assert set(r.groups.group_id) == {"X"}
+    assert members(r, "X") == {"S", "T", "X", "Y"}

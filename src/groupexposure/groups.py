@@ -187,9 +187,12 @@ def partition_groups(control: Control, connections: Connections) -> Groups:
     n = control.n
     codes = np.arange(n)
     has_imm = control.immediate != NONE
-    a = np.concatenate([codes[has_imm], codes, connections.dependent.astype(np.int64)])
-    b = np.concatenate([control.immediate[has_imm], control.unit, connections.depends_on
-                        .astype(np.int64)])
+    # an entity with several lowest controllers belongs to each of their trees (SPEC §2.6)
+    extra_a = control.multiple["entity"].to_numpy(np.int64)
+    extra_b = control.multiple["controller"].to_numpy(np.int64)
+    a = np.concatenate([codes[has_imm], codes, extra_a, connections.dependent.astype(np.int64)])
+    b = np.concatenate([control.immediate[has_imm], control.unit, extra_b,
+                        connections.depends_on.astype(np.int64)])
     graph = coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     root_codes = np.where(control.is_root, codes, n)
