@@ -4,9 +4,9 @@ parent, control cycles and multiple controllers. Every expected value is worked 
 from __future__ import annotations
 
 import pandas as pd
-from tests.conftest import make_book, row
 
 import groupexposure as gx
+from tests.conftest import make_book, row
 
 
 def ent(result: gx.AnalysisResult, eid: str) -> dict[str, object]:

@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.strategies import portfolios
 
 import groupexposure as gx
+from tests.strategies import portfolios
 
 JUNK: list[Any] = ["", None, "x", -1, -0.5, 150, "60%", 1e20, "007", "TRUE", "maybe", float("nan"),
                    "=1+1", "Loan", " E00"]

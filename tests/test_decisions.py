@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import make_book
-from tests.strategies import portfolios
 
 import groupexposure as gx
+from tests.conftest import make_book
+from tests.strategies import portfolios
 
 NINGXIA = gx.analyze(gx.datasets.ningxia())
 

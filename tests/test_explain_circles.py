@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from tests.conftest import make_book
 
 import groupexposure as gx
+from tests.conftest import make_book
 
 NINGXIA = gx.analyze(gx.datasets.ningxia())
 DATA = str(gx.datasets.ningxia_path())

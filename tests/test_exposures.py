@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.conftest import make_book, row
 
 import groupexposure as gx
+from tests.conftest import make_book, row
 
 
 def entity(r: gx.AnalysisResult, eid: str) -> dict[str, object]:

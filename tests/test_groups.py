@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_book, row
-
 import groupexposure as gx
+from tests.conftest import make_book, row
 
 
 def members(result: gx.AnalysisResult, gid: str) -> set[str]:

@@ -6,9 +6,9 @@ import math
 
 import pandas as pd
 import pytest
-from tests.conftest import make_book, row
 
 import groupexposure as gx
+from tests.conftest import make_book, row
 
 
 def group(r: gx.AnalysisResult, gid: str) -> dict[str, object]:

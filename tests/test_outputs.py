@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import make_book
 
 import groupexposure as gx
 from groupexposure.cli import main
 from groupexposure.result import COLUMNS
+from tests.conftest import make_book
 
 
 def test_tables_start_with_the_spec_columns_and_are_sorted():

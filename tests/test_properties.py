@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.strategies import facility, portfolios
 
 import groupexposure as gx
+from tests.strategies import facility, portfolios
 
 POLICIES = ["basel", "eu_crr", "cn_cbirc_2018", "cn_group_credit"]
 SETTINGS = settings(max_examples=40, deadline=None,

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from tests.strategies import portfolios
 
 import groupexposure as gx
+from tests.strategies import portfolios
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import make_book
 
 import groupexposure as gx
+from tests.conftest import make_book
 
 ENT = ["A", "B", "C"]
 

@@ -22,6 +22,7 @@ from .schema import Capital
 
 if TYPE_CHECKING:
     from .analysis import Coded
+    from .concentration import Concentration
     from .control import Control
     from .explain import Explanation
     from .exposures import EntityExposure
@@ -190,6 +191,13 @@ class AnalysisResult(DecisionBookMixin):
         from .circles import guarantee_circles
 
         return guarantee_circles(self)
+
+    @cached_property
+    def concentration(self) -> Concentration:
+        """HHI, numbers-equivalent, top-10/20 shares, Gini; by sector and country vs Tier 1."""
+        from .concentration import concentration
+
+        return concentration(self)
 
     def explain(self, entity_id: str) -> Explanation:
         """Why ``entity_id`` is in each of its groups, its holding chain, exposures and rules."""
