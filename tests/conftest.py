@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -64,6 +65,14 @@ def make_book(
 @pytest.fixture
 def book_factory() -> Any:
     return make_book
+
+
+def write_files(directory: Path, files: dict[str, str]) -> Path:
+    """Write a portfolio directory from file names and their text."""
+    directory.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
 
 
 def row(frame: pd.DataFrame, key: str, value: str) -> pd.Series:

@@ -12,7 +12,7 @@ import pytest
 import groupexposure as gx
 from groupexposure.cli import main
 from groupexposure.result import COLUMNS
-from tests.conftest import make_book
+from tests.conftest import make_book, write_files
 
 
 def test_tables_start_with_the_spec_columns_and_are_sorted():
@@ -42,12 +42,11 @@ def test_ningxia_example_numbers():
 
 
 def test_identifiers_stay_strings(tmp_path: Path):
-    d = tmp_path / "book"
-    d.mkdir()
-    (d / "entities.csv").write_text("entity_id,name\n007,Bond\n7,Seven\n")
-    (d / "ownership.csv").write_text("owner_id,owned_id,share\n007,7,0.6\n")
-    (d / "facilities.csv").write_text("facility_id,obligor_id,drawn\n001,7,10\n")
-    (d / "capital.json").write_text('{"tier1": 100}')
+    d = write_files(tmp_path / "book", {
+        "entities.csv": "entity_id,name\n007,Bond\n7,Seven\n",
+        "ownership.csv": "owner_id,owned_id,share\n007,7,0.6\n",
+        "facilities.csv": "facility_id,obligor_id,drawn\n001,7,10\n",
+        "capital.json": '{"tier1": 100}'})
     r = gx.analyze(d)
     assert list(r.entities["entity_id"]) == ["007", "7"]
     assert r.entities.set_index("entity_id").loc["7", "ultimate_parent_id"] == "007"
@@ -83,12 +82,11 @@ def test_cli_analyze_writes_the_four_files(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_cli_invalid_input_exits_2_without_traceback(tmp_path: Path):
-    d = tmp_path / "bad"
-    d.mkdir()
-    (d / "entities.csv").write_text("entity_id\nA\n")
-    (d / "ownership.csv").write_text("owner_id,owned_id,share\nA,B,60\n")
-    (d / "facilities.csv").write_text("facility_id,obligor_id,drawn\nF1,A,-5\n")
-    (d / "capital.json").write_text('{"tier1": 100}')
+    d = write_files(tmp_path / "bad", {
+        "entities.csv": "entity_id\nA\n",
+        "ownership.csv": "owner_id,owned_id,share\nA,B,60\n",
+        "facilities.csv": "facility_id,obligor_id,drawn\nF1,A,-5\n",
+        "capital.json": '{"tier1": 100}'})
     proc = subprocess.run([sys.executable, "-m", "groupexposure", "analyze", str(d), "--out",
                            str(tmp_path / "o")], capture_output=True, text=True, check=False)
     assert proc.returncode == 2

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import groupexposure as gx
-from tests.conftest import make_book
+from tests.conftest import make_book, write_files
 
 ENT = ["A", "B", "C"]
 
@@ -154,15 +154,8 @@ def test_capital_is_checked(capital, message):
     assert any(m.startswith(message) for m in problems(b)["message"])
 
 
-def write(d: Path, files: dict[str, str]) -> Path:
-    d.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return d
-
-
 def test_missing_and_unreadable_files_and_columns(tmp_path: Path):
-    d = write(tmp_path / "b", {"entities.csv": "id,name\nA,x\n",
+    d = write_files(tmp_path / "b", {"entities.csv": "id,name\nA,x\n",
                                "facilities.parquet": "not parquet"})
     with pytest.raises(gx.ValidationError) as info:
         gx.load_portfolio(d) and gx.analyze(gx.load_portfolio(d))
@@ -173,7 +166,7 @@ def test_missing_and_unreadable_files_and_columns(tmp_path: Path):
     assert "entities.csv lacks required column entity_id; found: id, name" in msgs
     with pytest.raises(gx.ValidationError, match="is not a directory"):
         gx.analyze(tmp_path / "nowhere")
-    d2 = write(tmp_path / "c", {"entities.csv": "entity_id\nA\n", "ownership.csv": "owner_id\n",
+    d2 = write_files(tmp_path / "c", {"entities.csv": "entity_id\nA\n", "ownership.csv": "owner_id\n",
                                 "facilities.csv": "facility_id,obligor_id\n",
                                 "capital.json": "[1, 2]"})
     with pytest.raises(gx.ValidationError) as info:
@@ -238,7 +231,7 @@ def test_unused_entity_is_info():
 def test_cli_collect_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     from groupexposure.cli import main
 
-    d = write(tmp_path / "b", {"entities.csv": "entity_id\nA\n",
+    d = write_files(tmp_path / "b", {"entities.csv": "entity_id\nA\n",
                                "ownership.csv": "owner_id,owned_id,share\n",
                                "facilities.csv": "facility_id,obligor_id,drawn\nF1,A,5\nF2,Z,3\n",
                                "capital.json": json.dumps({"tier1": 100})})
