@@ -102,7 +102,7 @@ def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Ningxia example" in out and str(tmp_path.resolve()) in out
-    assert (tmp_path / "groups.csv").is_file()
+    assert (tmp_path / "groups.csv").is_file() and (tmp_path / "report.xlsx").is_file()
 
 
 def test_formula_cells_are_neutralised(tmp_path: Path):

@@ -89,9 +89,13 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     progress = _Progress(sys.stderr)
     result = analyze(load_portfolio(data_dir), policy=args.policy, grouping=args.grouping,
                      on_error=args.on_error, progress=progress)
-    written = result.to_csv(args.out)
+    written = list(result.to_csv(args.out).values())
+    try:
+        written.append(result.to_excel(args.out / "report.xlsx"))
+    except ImportError as err:  # the report extra is not installed: say how to get it
+        print(f"no report.xlsx: {err}", file=sys.stderr)
     print(result.summary(), file=out)
-    print(f"wrote {', '.join(p.name for p in written.values())} to {args.out.resolve()}", file=out)
+    print(f"wrote {', '.join(p.name for p in written)} to {args.out.resolve()}", file=out)
     return EXIT_OK
 
 

@@ -138,6 +138,13 @@ class AnalysisResult(DecisionBookMixin):
             written[name] = path
         return written
 
+    def to_excel(self, path: str | Path) -> Path:
+        """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
+        Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``."""
+        from .excel import write_excel
+
+        return write_excel(self, path)
+
     # --- graph -----------------------------------------------------------------------------------
     @cached_property
     def graph(self) -> nx.DiGraph:
