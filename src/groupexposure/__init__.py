@@ -14,6 +14,7 @@ from . import datasets
 from . import policy as policies
 from .analysis import analyze
 from .lookthrough import integrated_ownership
+from .plots import plot_group
 from .policy import InstitutionRelief, LimitRule, Policy, get_policy
 from .portfolio import Portfolio, load_portfolio
 from .problems import ValidationError
@@ -39,6 +40,8 @@ __all__ = [
     "get_policy",
     "integrated_ownership",
     "load_portfolio",
+    "plot_group",
+    "plots",
     "policies",
 ]
 __version__ = "0.1.0"

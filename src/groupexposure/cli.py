@@ -92,8 +92,9 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     written = list(result.to_csv(args.out).values())
     try:
         written.append(result.to_excel(args.out / "report.xlsx"))
+        written.append(result.to_html(args.out / "report.html"))
     except ImportError as err:  # the report extra is not installed: say how to get it
-        print(f"no report.xlsx: {err}", file=sys.stderr)
+        print(f"no report.xlsx or report.html: {err}", file=sys.stderr)
     print(result.summary(), file=out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out.resolve()}", file=out)
     return EXIT_OK

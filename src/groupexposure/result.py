@@ -145,6 +145,18 @@ class AnalysisResult(DecisionBookMixin):
 
         return write_excel(self, path)
 
+    def to_html(self, path: str | Path) -> Path:
+        """The self-contained HTML report; needs ``groupexposure[report]``."""
+        from .html import write_html
+
+        return write_html(self, path)
+
+    def plot_concentration(self, ax: Any = None, *, top: int = 20) -> Any:
+        """The largest groups against Tier 1 and their limits (matplotlib Axes)."""
+        from .plots import plot_concentration
+
+        return plot_concentration(self, ax, top=top)
+
     # --- graph -----------------------------------------------------------------------------------
     @cached_property
     def graph(self) -> nx.DiGraph:

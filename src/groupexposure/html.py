@@ -1,0 +1,91 @@
+"""``report.html``: one self-contained page (no network needed to open it).
+
+Summary figures; the groups ranked by utilisation as a chart; concentration by group, sector and
+country; every breaching or warning group drawn as a holding tree (shares on the links, exposure on
+the nodes, dependence dashed); guarantee circles; the issues. Charts are inline SVG drawn by
+matplotlib; every name is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .plots import _pyplot, plot_concentration, plot_group
+from .safe import escape
+
+if TYPE_CHECKING:
+    from .result import AnalysisResult
+
+__all__ = ["write_html"]
+
+MAX_TREES = 30
+STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
+font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}th{background:#eee}
+.breach{background:#f8cbad}.warning{background:#ffe699}h2{margin-top:1.5em}"""
+
+
+def _svg(fig: Any) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _table(frame: pd.DataFrame, limit: int = 200) -> str:
+    rows = frame.head(limit)
+    head = "".join(f"<th>{escape(c)}</th>" for c in rows.columns)
+    body = []
+    for rec in rows.itertuples(index=False):
+        cells = []
+        status = ""
+        for col, value in zip(rows.columns, rec, strict=True):
+            if col == "status":
+                status = str(value)
+            if isinstance(value, float):
+                text = "" if value != value else (f"{value:.2%}" if col in (
+                    "ratio", "limit", "utilisation", "share", "of_tier1") else f"{value:,.0f}")
+            else:
+                text = "" if value is None else str(value)
+            cells.append(f"<td>{escape(text)}</td>")
+        body.append(f'<tr class="{escape(status)}">' + "".join(cells) + "</tr>")
+    more = f"<p>{len(frame) - limit} more rows not shown.</p>" if len(frame) > limit else ""
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+
+
+def write_html(result: AnalysisResult, path: str | Path) -> Path:
+    """Write the report; returns its path."""
+    plt = _pyplot()
+    out = Path(path)
+    g = result.groups
+    flagged = result.breaches
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>groupexposure report"
+             f"</title><style>{STYLE}</style></head><body>",
+             "<h1>Exposure to groups of connected clients</h1>",
+             f"<pre>{escape(result.summary())}</pre>"]
+    fig, ax = plt.subplots(figsize=(8, 0.3 * min(len(g), 20) + 1.5))
+    plot_concentration(result, ax=ax)
+    parts += ["<h2>Groups ranked by utilisation</h2>", _svg(fig)]
+    c = result.concentration
+    parts += ["<h2>Concentration</h2>", _table(c.summary().to_frame("value").reset_index(
+        names="measure")), "<h3>By sector</h3>", _table(c.by_sector, 30),
+        "<h3>By country</h3>", _table(c.by_country, 30)]
+    parts += ["<h2>Breaches and warnings</h2>", _table(flagged)]
+    for gid in flagged["group_id"].head(MAX_TREES):
+        fig = plt.figure()
+        ax = fig.add_subplot()
+        plot_group(result, str(gid), ax=ax)
+        fig.set_size_inches(10, 5)
+        parts += [f"<h3 class='tree' data-group='{escape(gid)}'>Group {escape(gid)}</h3>",
+                  _svg(fig)]
+    if len(flagged) > MAX_TREES:
+        parts.append(f"<p>{len(flagged) - MAX_TREES} more flagged groups: see the tables.</p>")
+    parts += ["<h2>Large exposures</h2>", _table(result.large_exposures),
+              "<h2>Guarantee circles</h2>", _table(result.guarantee_circles),
+              "<h2>Issues</h2>", _table(result.issues, 500), "</body></html>"]
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out
