@@ -21,7 +21,7 @@ def test_loan_approval_script():
 
 def test_notebook_code_cells_run_in_order():
     nb = json.loads((EXAMPLES / "ningxia_walkthrough.ipynb").read_text(encoding="utf-8"))
-    code = [c["source"] for c in nb["cells"] if c["cell_type"] == "code"]
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     assert len(code) >= 8
     namespace: dict[str, object] = {}
     for source in code:
