@@ -47,8 +47,12 @@ def _table(frame: pd.DataFrame, limit: int = 200) -> str:
             if col == "status":
                 status = str(value)
             if isinstance(value, float):
-                text = "" if value != value else (f"{value:.2%}" if col in (
-                    "ratio", "limit", "utilisation", "share", "of_tier1") else f"{value:,.0f}")
+                if value != value:
+                    text = ""
+                elif col in ("ratio", "limit", "utilisation", "share", "of_tier1"):
+                    text = f"{value:.2%}"
+                else:  # amounts as whole numbers; small measures (HHI, Gini) with 4 digits
+                    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
             else:
                 text = "" if value is None else str(value)
             cells.append(f"<td>{escape(text)}</td>")
