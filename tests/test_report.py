@@ -37,7 +37,7 @@ def test_html_report_is_self_contained_and_draws_flagged_groups(tmp_path: Path):
     assert refs.external == []  # nothing to fetch: charts are inline SVG
     trees = re.findall(r"data-group='([^']+)'", text)
     assert trees == ["YP-OWNER", "ZY-INTL"]  # the breach, then the warning
-    assert text.count("<svg") == 3  # utilisation chart and the two trees
+    assert text.count("<svg") == 5  # utilisation, sector and country charts; the two trees
     assert "宁夏中银绒业国际集团有限公司" in text  # names in the tables, as text
     assert "NX-WOOL → TM → NX-WOOL" in text
 
@@ -74,3 +74,11 @@ def test_large_group_keeps_the_biggest_members_and_their_chain():
 def test_plot_concentration():
     ax = NINGXIA.plot_concentration()
     assert "HHI" in ax.get_title() and len(ax.patches) == len(NINGXIA.groups)
+
+
+def test_plot_breakdown_by_sector_and_country():
+    ax = gx.plots.plot_breakdown(NINGXIA, "sector")
+    assert ax.get_title() == "exposure by sector" and len(ax.patches) == min(
+        15, len(NINGXIA.concentration.by_sector))
+    ax = gx.plots.plot_breakdown(NINGXIA, "country")
+    assert {t.get_text() for t in ax.get_yticklabels()} == {"CN", "HK", "GB"}

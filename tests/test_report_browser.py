@@ -27,7 +27,7 @@ def test_report_renders_in_chromium_with_the_breaching_tree(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "Group YP-OWNER" in dom and "data-group=\"YP-OWNER\"" in dom  # the breach's tree
-    assert dom.count("<svg") == 3
+    assert dom.count("<svg") == 5
     # no script errors or failed loads (the page has no scripts and loads nothing)
     console = [line for line in proc.stderr.splitlines()
                if "CONSOLE" in line or "Uncaught" in line or "Failed to load" in line]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .plots import _pyplot, plot_concentration, plot_group
+from .plots import _pyplot, plot_breakdown, plot_concentration, plot_group
 from .safe import escape
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["write_html"]
 
-MAX_TREES = 30
+MAX_TREES = 200  # a page stays readable; the tables list every flagged group
 STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
 font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}th{background:#eee}
 .breach{background:#f8cbad}.warning{background:#ffe699}h2{margin-top:1.5em}"""
@@ -76,8 +76,11 @@ def write_html(result: AnalysisResult, path: str | Path) -> Path:
     parts += ["<h2>Groups ranked by utilisation</h2>", _svg(fig)]
     c = result.concentration
     parts += ["<h2>Concentration</h2>", _table(c.summary().to_frame("value").reset_index(
-        names="measure")), "<h3>By sector</h3>", _table(c.by_sector, 30),
-        "<h3>By country</h3>", _table(c.by_country, 30)]
+        names="measure"))]
+    for by, frame in (("sector", c.by_sector), ("country", c.by_country)):
+        fig, ax = plt.subplots(figsize=(8, 0.3 * min(len(frame), 15) + 1.5))
+        plot_breakdown(result, by, ax=ax)
+        parts += [f"<h3>By {by}</h3>", _svg(fig), _table(frame, 30)]
     parts += ["<h2>Breaches and warnings</h2>", _table(flagged)]
     for gid in flagged["group_id"].head(MAX_TREES):
         fig = plt.figure()

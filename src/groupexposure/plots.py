@@ -16,7 +16,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from .result import AnalysisResult
 
-__all__ = ["group_tree", "plot_concentration", "plot_group"]
+__all__ = ["group_tree", "plot_breakdown", "plot_concentration", "plot_group"]
 
 
 def _pyplot() -> Any:
@@ -126,4 +126,19 @@ def plot_concentration(result: AnalysisResult, ax: Any = None, *, top: int = 20)
     ax.set_title(f"largest groups — HHI {c.hhi_points:,.0f} points, 1/H {c.numbers_equivalent:,.1f}, "
                  f"top 10 {c.top10_share:.1%}", fontsize=9)
     ax.legend(loc="lower right", fontsize=7)
+    return ax
+
+
+def plot_breakdown(result: AnalysisResult, by: str = "sector", ax: Any = None, *, top: int = 15
+                   ) -> Any:
+    """Exposure by ``sector`` or ``country`` against Tier 1 (the largest ``top``); the Axes."""
+    plt = _pyplot()
+    c = result.concentration
+    frame = (c.by_sector if by == "sector" else c.by_country).head(top)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.3 * len(frame) + 1.5))
+    labels = [str(x) for x in frame[by]][::-1]
+    ax.barh(labels, frame["of_tier1"].to_numpy()[::-1], color="#5b7fa6")
+    ax.set_xlabel("exposure / Tier 1")
+    ax.set_title(f"exposure by {by}", fontsize=9)
     return ax
