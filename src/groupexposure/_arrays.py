@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["csr", "expand", "isin", "isin_sorted", "merge_unique", "unique", "unique_inverse"]
+__all__ = ["csr", "expand", "isin", "isin_sorted", "merge_unique", "ranges", "unique", "unique_inverse"]
 
 
 def unique(x: np.ndarray) -> np.ndarray:
@@ -68,8 +68,17 @@ def csr(n: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def expand(ptr: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each position i of ``at``: (i, j) for every position j in CSR row ``at[i]``."""
-    counts = ptr[at + 1] - ptr[at]
+    return ranges(ptr[at], ptr[at + 1])
+
+
+def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each i: (i, j) for every j in ``range(lo[i], hi[i])``.
+
+    >>> [a.tolist() for a in ranges(np.array([5, 0]), np.array([7, 1]))]
+    [[0, 0, 1], [5, 6, 0]]
+    """
+    counts = hi - lo
     total = int(counts.sum())
-    idx = np.repeat(np.arange(at.size), counts)
+    idx = np.repeat(np.arange(lo.size), counts)
     offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    return idx, np.repeat(ptr[at], counts) + offsets
+    return idx, np.repeat(lo, counts) + offsets

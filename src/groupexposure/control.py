@@ -31,7 +31,16 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import csr, expand, isin, isin_sorted, merge_unique, unique, unique_inverse
+from ._arrays import (
+    csr,
+    expand,
+    isin,
+    isin_sorted,
+    merge_unique,
+    ranges,
+    unique,
+    unique_inverse,
+)
 
 __all__ = ["Control", "compute_control", "controlled_sets"]
 
@@ -158,10 +167,9 @@ def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray,
     # the ancestors of each ctrl are the pairs (ctrl, a): keys in [ctrl * n, ctrl * n + n)
     lo = np.searchsorted(keys, ctrl * n)
     hi = np.searchsorted(keys, ctrl * n + n)
-    counts = hi - lo
-    li = np.concatenate([np.arange(ctrl.size), np.repeat(np.arange(ctrl.size), counts)])
-    offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    anc = np.concatenate([ctrl, keys[np.repeat(lo, counts) + offs] % n])
+    link, pos = ranges(lo, hi)
+    li = np.concatenate([np.arange(ctrl.size), link])
+    anc = np.concatenate([ctrl, keys[pos] % n])
     # every ancestor of link i with every descendant of its sub
     d_ptr = np.zeros(subs.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(di, minlength=subs.size), out=d_ptr[1:])

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from ._arrays import unique, unique_inverse
+from ._arrays import csr, expand, unique, unique_inverse
 from .limits import TOLERANCE, RuleMatrix, Subjects, rule_matrix
 from .problems import close_matches
 from .safe import escape
@@ -169,11 +169,8 @@ class _Book:
 
     def groups_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``codes``, group position) for every group each code is in."""
-        counts = self.member_ptr[codes + 1] - self.member_ptr[codes]
-        idx = np.repeat(np.arange(codes.size), counts)
-        starts = np.repeat(self.member_ptr[codes], counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        return idx, self.member_groups[starts + offsets]
+        idx, pos = expand(self.member_ptr, codes)
+        return idx, self.member_groups[pos]
 
     def in_group(self, g: np.ndarray, codes: np.ndarray) -> np.ndarray:
         keys = g.astype(np.int64) * self.n + codes
@@ -362,13 +359,9 @@ def _judge(book: _Book, p: _Proposals) -> _Verdict:
     for sc in scopes:
         np.logical_or.at(bad_before, pairs.prop[sc.rows], _breach(sc.before, wl))
         # every candidate of a proposal against every row of the scope for that proposal
-        prop_of_row = pairs.prop[sc.rows]
-        order = np.argsort(prop_of_row, kind="stable")
-        ptr = np.concatenate([[0], np.cumsum(np.bincount(prop_of_row, minlength=n_p))])
-        counts = ptr[cand_p + 1] - ptr[cand_p]
-        ci = np.repeat(np.arange(cand_p.size), counts)
-        offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        pos = order[np.repeat(ptr[cand_p], counts) + offs]
+        ptr, order = csr(n_p, pairs.prop[sc.rows])
+        ci, at = expand(ptr, cand_p)
+        pos = order[at]
         m = _after(book, pairs, p, sc, pos, cand_a[ci])
         np.logical_or.at(cand_bad, ci, _breach(m, wl))
         at_req = is_req[ci]

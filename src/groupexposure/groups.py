@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import isin, isin_sorted, merge_unique, unique
+from ._arrays import csr, expand, isin, isin_sorted, merge_unique, unique
 from .control import NONE, Control, controlled_sets
 
 __all__ = ["Connections", "Groups", "overlapping_groups", "partition_groups"]
@@ -79,22 +79,6 @@ class Groups:
         return unique(self.group)
 
 
-def _csr(n: int, key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(key, kind="stable")
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(ptr, key + 1, 1)
-    return np.cumsum(ptr), order
-
-
-def _expand(ptr: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each position i of ``at``: (i, j) for every j in the CSR row ``at[i]``."""
-    counts = ptr[at + 1] - ptr[at]
-    idx = np.repeat(np.arange(at.size), counts)
-    starts = np.repeat(ptr[at], counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return idx, starts + offsets
-
-
 def overlapping_groups(control: Control, connections: Connections) -> Groups:
     """The overlapping groups of SPEC §3."""
     n = control.n
@@ -105,18 +89,18 @@ def overlapping_groups(control: Control, connections: Connections) -> Groups:
     via_x = np.full(members.size, NONE, np.int64)
     via_k = np.full(members.size, "", dtype=object)
     dep, on, kind = connections.directed()
-    c_ptr, c_order = _csr(n, on, dep)
-    down_ptr, down_order = _csr(n, control.controller, control.controlled)
+    c_ptr, c_order = csr(n, on)
+    down_ptr, down_order = csr(n, control.controller)
     down = control.controlled[down_order]
     frontier = members
     parts = [(members, via_d, via_x, via_k)]
     while frontier.size and dep.size:
         fg, fm = np.divmod(frontier, n)
-        i, j = _expand(c_ptr, fm)
+        i, j = expand(c_ptr, fm)
         conn = c_order[j]
         cg, cd, cx, ck = fg[i], dep[conn], on[conn], kind[conn]
         # C(dependent): the dependent itself and everything it controls
-        i2, j2 = _expand(down_ptr, cd)
+        i2, j2 = expand(down_ptr, cd)
         eg = np.concatenate([cg, cg[i2]])
         ey = np.concatenate([cd, down[j2]])
         ed = np.concatenate([cd, cd[i2]])
