@@ -161,10 +161,21 @@ def synthetic(n_entities: int, *, seed: int = 0) -> Portfolio:
         "currency": currency, "guarantor_id": guarantor_id, "guaranteed_amount": g_amount / rate,
         "collateral_value": np.where(rng.random(f) < 0.2, np.round(drawn * 0.4, 2), 0.0) / rate})
     fx = pd.DataFrame({"currency": ["USD", "EUR"], "rate": [7.1, 7.8]})
-    # Tier 1: the tenth largest holding tree's drawn amount is 25% of it, so the largest breach
-    by_tree = np.bincount(group[obligor], weights=drawn, minlength=n_groups)
-    tenth = np.sort(by_tree)[-min(10, n_groups)]
-    tier1 = float(np.round(max(tenth, 1.0) * 4.0, -3) or 1e6)
+    # Tier 1: the third largest holding tree's drawn amount is 30% of it, so that the largest
+    # groups breach the 25% limit and a few more come near it, at any size
+    # (trees cut at the minority links, which give no control: about the control groups)
+    top = np.arange(n)
+    controlled = np.zeros(n, dtype=bool)
+    controlled[child] = kind_link != 3
+    top[controlled] = parent[controlled]
+    while True:
+        nxt = top[top]
+        if np.array_equal(nxt, top):
+            break
+        top = nxt
+    by_tree = np.bincount(top[obligor], weights=drawn, minlength=n)
+    third = np.sort(by_tree)[-min(3, n)]
+    tier1 = float(np.round(max(third, 1.0) / 0.30, -3) or 1e6)
     capital = {"tier1": tier1, "total_capital": round(tier1 * 1.25, 2), "currency": "CNY",
                "is_gsib": False, "as_of": "2026-06-30"}
     return Portfolio.from_frames(entities=entities, ownership=ownership, connections=connections,
