@@ -13,6 +13,9 @@ import logging
 from . import datasets
 from . import policy as policies
 from .analysis import analyze
+from .bods import read_bods
+from .external import ExternalOwnership, merge_ownership, read_ownership
+from .gleif import read_gleif
 from .lookthrough import integrated_ownership
 from .plots import plot_group
 from .policy import InstitutionRelief, LimitRule, Policy, get_policy
@@ -27,6 +30,7 @@ __all__ = [
     "Connection",
     "Entity",
     "EntityKind",
+    "ExternalOwnership",
     "Facility",
     "InstitutionRelief",
     "LimitRule",
@@ -40,9 +44,13 @@ __all__ = [
     "get_policy",
     "integrated_ownership",
     "load_portfolio",
+    "merge_ownership",
     "plot_group",
     "plots",
     "policies",
+    "read_bods",
+    "read_gleif",
+    "read_ownership",
 ]
 __version__ = "0.1.0"
 

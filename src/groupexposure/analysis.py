@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from ._arrays import unique_inverse
 from .control import NONE, Control, compute_control
+from .declarations import declaration_issues, possible_control
 from .exposures import EntityExposure, entity_exposures, facility_values
 from .groups import Connections, Groups, overlapping_groups, partition_groups
 from .ids import encode
@@ -128,7 +129,7 @@ def analyze(
     n = coded.ids.size
     own = valid.ownership
     control = compute_control(
-        n, owner=coded.owner, owned=coded.owned, voting=own["voting"].to_numpy(np.float64),
+        n, owner=coded.owner, owned=coded.owned, voting=_known(own["voting"]),
         flag=own["control"].to_numpy(bool), threshold=pol.control_threshold)
     clock.lap("control")
     build = overlapping_groups if grouping == "overlapping" else partition_groups
@@ -140,13 +141,17 @@ def analyze(
     exposure = entity_exposures(values, n)
     chain = exposure.own_net + np.bincount(
         control.controller, weights=exposure.own_net[control.controlled], minlength=n)
-    look = lookthrough_values(n, coded.owner, coded.owned, own["share"].to_numpy(np.float64),
-                              exposure.own_net)
+    look = lookthrough_values(n, coded.owner, coded.owned, _known(own["share"]), exposure.own_net)
     clock.lap("exposures")
     group_frame, member_frame = _group_tables(coded, control, groups, exposure, pol, valid, own)
     entity_frame = _entity_table(coded, control, groups, exposure, chain, look, pol, valid)
+    checked = [
+        declaration_issues(book.declarations, coded.ids, control, coded.owner, coded.owned,
+                           own["share"].to_numpy(np.float64), pol.control_threshold),
+        possible_control(own, coded.ids, control, coded.owner, coded.owned, pol.control_threshold),
+    ] if book.declarations is not None or "voting_max" in own else []
     issues = issues_frame(pd.concat([valid.issues, _analysis_issues(coded, control, values, fac,
-                                                                    exposure, valid)]))
+                                                                    exposure, valid), *checked]))
     clock.lap("limits")
     log.info("analysed %d entities, %d facilities, %d groups (%s, %s)", n, len(fac),
              len(group_frame), pol.name, grouping)
@@ -157,6 +162,11 @@ def analyze(
         facility_values=values, facilities=fac, ownership=own, connections=valid.connections,
         row_counts=valid.row_counts, timings=clock.timings,
     )
+
+
+def _known(values: pd.Series) -> np.ndarray:
+    """Shares or votes as numbers; a link of unknown size (from an external file) counts 0."""
+    return np.asarray(np.nan_to_num(values.to_numpy(np.float64), nan=0.0))
 
 
 class _Clock:

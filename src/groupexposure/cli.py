@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from .analysis import analyze
+from .external import merge_ownership, read_ownership
 from .policy import POLICIES
-from .portfolio import load_portfolio
+from .portfolio import Portfolio, load_portfolio
 from .problems import ValidationError, format_problems
 
 __all__ = ["main"]
@@ -45,6 +46,16 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="overlapping groups (default) or one group per client")
     p.add_argument("--on-error", default="raise", choices=["raise", "collect"],
                    help="stop on invalid rows (default) or drop and list them in issues.csv")
+    p.add_argument("--ownership", action="append", type=Path, default=[], metavar="FILE",
+                   help="a BODS JSON or GLEIF relationship file (CSV or XML) to add to, or stand "
+                   "in for, ownership.csv; may be given several times")
+    p.add_argument("--as-of", default=None, metavar="DATE",
+                   help="with --ownership: the ownership picture on this date (YYYY-MM-DD)")
+    p.add_argument("--gleif-entities", action="append", type=Path, default=[], metavar="FILE",
+                   help="with a GLEIF --ownership file: LEI records for names and kinds")
+    p.add_argument("--include-funds", action="store_true",
+                   help="with a GLEIF --ownership file: keep fund-management, sub-fund and feeder "
+                   "links")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,9 +96,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load(data_dir: Path, args: argparse.Namespace) -> Portfolio:
+    """The portfolio directory, with any --ownership files merged in."""
+    book = load_portfolio(data_dir)
+    if not getattr(args, "ownership", None):
+        if getattr(args, "as_of", None) is not None:
+            raise ValueError("--as-of applies to --ownership files; none was given")
+        return book
+    sources = []
+    for path in args.ownership:
+        if not path.is_file():
+            raise ValueError(f"--ownership {path}: no such file")
+        ext = read_ownership(path, as_of=args.as_of, include_funds=args.include_funds)
+        if args.gleif_entities and not ext.entities["name"].notna().any():
+            from .gleif import read_gleif
+
+            ext = read_gleif(path, entities=args.gleif_entities, as_of=args.as_of,
+                             include_funds=args.include_funds)
+        sources.append(ext)
+    return merge_ownership(book, *sources)
+
+
 def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     progress = _Progress(sys.stderr)
-    result = analyze(load_portfolio(data_dir), policy=args.policy, grouping=args.grouping,
+    result = analyze(_load(data_dir, args), policy=args.policy, grouping=args.grouping,
                      on_error=args.on_error, progress=progress)
     written = list(result.to_csv(args.out).values())
     try:
@@ -108,7 +140,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         if args.command == "analyze":
             return _run_analyze(args.data_dir, args, stream)
         if args.command == "check":
-            result = analyze(load_portfolio(args.data_dir), policy=args.policy,
+            result = analyze(_load(args.data_dir, args), policy=args.policy,
                              grouping=args.grouping, on_error=args.on_error)
             decision = result.check(
                 args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
@@ -121,7 +153,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
                 print(decision.table.to_string(index=False), file=stream)
             return EXIT_OK if decision.approved else EXIT_DECLINED
         if args.command == "explain":
-            result = analyze(load_portfolio(args.data_dir), policy=args.policy,
+            result = analyze(_load(args.data_dir, args), policy=args.policy,
                              grouping=args.grouping, on_error=args.on_error)
             explanation = result.explain(args.entity)
             print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)

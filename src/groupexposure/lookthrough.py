@@ -29,7 +29,7 @@ from scipy.sparse import csr_matrix, identity
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
 
-__all__ = ["integrated_ownership", "lookthrough_values", "return_factors"]
+__all__ = ["integrated_ownership", "integrated_pairs", "lookthrough_values", "return_factors"]
 
 MAX_ITERATIONS = 10_000
 TOLERANCE = 1e-13
@@ -91,14 +91,15 @@ def lookthrough_values(n: int, owner: np.ndarray, owned: np.ndarray, share: np.n
 def integrated_ownership(ownership: pd.DataFrame, owner_id: str) -> pd.Series:
     """``I(owner_id, s)`` for every s it holds through any chain, by entity id (SPEC §4).
 
-    ``ownership`` has the columns ``owner_id, owned_id, share``. Entities not reached are left out.
+    ``ownership`` has the columns ``owner_id, owned_id, share``. Entities not reached are left out;
+    a link of unknown share (blank, from an external file) counts 0.
     """
     ids = pd.Index(pd.unique(pd.concat([ownership["owner_id"], ownership["owned_id"],
                                         pd.Series([owner_id])]).astype(str))).sort_values()
     n = len(ids)
     o = ids.get_indexer(ownership["owner_id"].astype(str))
     s = ids.get_indexer(ownership["owned_id"].astype(str))
-    a = _matrix(n, o, s, ownership["share"].to_numpy(np.float64))
+    a = _matrix(n, o, s, np.nan_to_num(ownership["share"].to_numpy(np.float64), nan=0.0))
     x = ids.get_loc(owner_id)
     # row x of G: z = e_x + A^T z
     e = np.zeros(n)
@@ -108,3 +109,27 @@ def integrated_ownership(ownership: pd.DataFrame, owner_id: str) -> pd.Series:
     row[x] = 0.0
     out = pd.Series(row, index=ids)
     return out[out > 0]
+
+
+def integrated_pairs(n: int, owner: np.ndarray, owned: np.ndarray, share: np.ndarray,
+                     holders: np.ndarray, subjects: np.ndarray, *, chunk: int = 16) -> np.ndarray:
+    """``I(holders[i], subjects[i])`` for each pair, solving for a few holders at a time."""
+    a = _matrix(n, owner, owned, share)
+    at = a.T.tocsr()
+    g = return_factors(a)
+    out = np.zeros(len(holders))
+    distinct, where = np.unique(np.asarray(holders, np.int64), return_inverse=True)
+    for start in range(0, distinct.size, chunk):
+        block = distinct[start:start + chunk]
+        e = np.zeros((n, block.size))
+        e[block, np.arange(block.size)] = 1.0
+        z = e.copy()
+        for _ in range(MAX_ITERATIONS):
+            nxt = e + at @ z
+            if np.abs(nxt - z).max(initial=0.0) <= TOLERANCE:
+                break
+            z = nxt
+        z = nxt / g[block]
+        pick = (where >= start) & (where < start + block.size)
+        out[pick] = z[np.asarray(subjects)[pick], where[pick] - start]
+    return out

@@ -32,10 +32,15 @@ def pct(x: float) -> str:
 
 
 def _pct_array(x: np.ndarray) -> np.ndarray:
-    """``pct`` of every element, formatting each distinct basis-point value once."""
-    bp = np.round(np.asarray(x, np.float64) * 10_000).astype(np.int64)
+    """``pct`` of every element, formatting each distinct basis-point value once; a missing share
+    (a link from an external file that gives only control) reads ``share unknown``."""
+    x = np.asarray(x, np.float64)
+    known = ~np.isnan(x)
+    bp = np.round(np.where(known, x, 0.0) * 10_000).astype(np.int64)
     values, inverse = unique_inverse(bp)
-    return np.asarray(np.array([f"{v / 100:g}%" for v in values], dtype=object)[inverse])
+    out = np.asarray(np.array([f"{v / 100:g}%" for v in values], dtype=object)[inverse])
+    out[~known] = "share unknown"
+    return out
 
 
 def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: np.ndarray,
@@ -58,7 +63,7 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
         pos = link_order[np.searchsorted(sorted_links, direct_key[present])]
         rows = link.iloc[pos]
         text = _pct_array(rows["share"].to_numpy())
-        differs = ~np.isclose(rows["voting"].to_numpy(), rows["share"].to_numpy())
+        differs = ~np.isclose(rows["voting"].to_numpy(), rows["share"].to_numpy(), equal_nan=True)
         if differs.any():
             text[differs] = text[differs] + " (votes " + _pct_array(
                 rows["voting"].to_numpy()[differs]) + ")"

@@ -47,6 +47,9 @@ class Portfolio:
     capital: dict[str, Any] | None
     sources: dict[str, str] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    declarations: pd.DataFrame | None = None
+    """What external files declare (ultimate parents, indirect interests), checked against what the
+    analysis computes; set by :func:`groupexposure.merge_ownership`."""
 
     @classmethod
     def from_frames(

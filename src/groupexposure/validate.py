@@ -27,7 +27,7 @@ from .portfolio import Portfolio
 from .problems import ValidationError, close_matches, issues_frame
 from .schema import TABLES, Capital, ColumnSpec, columns
 
-__all__ = ["KEYS", "ValidPortfolio", "validate"]
+__all__ = ["KEYS", "ValidPortfolio", "external_rows", "validate"]
 
 OnError = Literal["raise", "collect"]
 KEYS: dict[str, list[str]] = {
@@ -231,6 +231,8 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
                         + _text(cells).str.slice(0, 40) + _pct_hint(cells), value=col)
             missing = num.isna() & ~not_number
             if spec.required:
+                if table == "ownership" and spec.name == "share":
+                    missing &= ~external_rows(raw)  # a file's link may lack a share
                 out.add(table, frame, missing, "missing_value", spec.name,
                         f"{spec.name} is required: {spec.describe()}; got an empty cell")
             elif spec.default is not None:
@@ -268,6 +270,14 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
             out.add(table, frame, bad, "unknown_value", spec.name, msg)
             frame[spec.name] = text.where(~blank, spec.default).astype(object)
     return frame
+
+
+def external_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows read from an external file (a non-blank ``source``): their ``share`` may be blank."""
+    if "source" not in frame:
+        return pd.Series(False, index=frame.index)
+    src = frame["source"].astype(object)
+    return (src.notna() & (src.astype(str).str.strip() != "")).astype(bool)
 
 
 def _pct_hint(col: pd.Series) -> pd.Series:
