@@ -148,6 +148,11 @@ def _key_text(table: str, frame: pd.DataFrame) -> np.ndarray:
         piece = col + "=" + (_text(frame[col]) if col in frame else pd.Series("", index=frame.index))
         parts = piece if parts is None else parts + ", " + piece
     assert parts is not None
+    if table == "ownership" and "source" in frame and "record_id" in frame:
+        ext = external_rows(frame)
+        if ext.any():  # say which file (and record) a merged row came from
+            parts = parts.where(~ext, parts + ", from " + frame["source"].astype(str) + " "
+                                + frame["record_id"].astype(str))
     return parts.to_numpy()
 
 
