@@ -23,6 +23,8 @@ The worked example of the consolidation literature (P's interests in C2, C4, C5)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix, identity
@@ -39,42 +41,79 @@ def _matrix(n: int, owner: np.ndarray, owned: np.ndarray, share: np.ndarray) -> 
     return csr_matrix((np.asarray(share, np.float64), (owner, owned)), shape=(n, n))
 
 
-def return_factors(a: csr_matrix) -> np.ndarray:
-    """``G[x, x]`` for every x: 1 outside cycles, from the inverse of each cycle's block inside.
+@dataclass(frozen=True)
+class _Cycles:
+    """The ownership cycles of ``A``: ``p`` holds ``(I - A_CC)^-1`` for each strongly connected set
+    C, over the entities ``members`` of all of them; ``off`` is ``A`` without the links inside
+    cycles; ``g`` is ``G[x, x]``."""
 
-    Two-member cycles (the usual cross-holding) have the closed form ``1 / (1 - a_xy a_yx)``;
-    larger strongly connected sets are inverted one by one.
-    """
+    members: np.ndarray
+    p: csr_matrix
+    off: csr_matrix
+    g: np.ndarray
+
+    def apply(self, r: np.ndarray) -> np.ndarray:
+        """``P r``: the identity outside cycles, each cycle's block inverse inside (in place)."""
+        if self.members.size:
+            r[self.members] = self.p @ r[self.members]
+        return r
+
+
+def _cycles(a: csr_matrix) -> _Cycles:
     n = a.shape[0]
-    g = np.ones(n)
     n_comp, label = connected_components(a, directed=True, connection="strong")
     size = np.bincount(label, minlength=n_comp)
     coo = a.tocoo()
     inside = (label[coo.row] == label[coo.col]) & (size[label[coo.row]] > 1)
-    rows, vals = coo.row[inside], coo.data[inside]
-    pair = size[label[rows]] == 2
-    if pair.any():
-        loop = np.bincount(label[rows[pair]], minlength=n_comp)  # edges per 2-cycle: 2
-        product = np.ones(n_comp)
-        np.multiply.at(product, label[rows[pair]], vals[pair])
-        two = np.flatnonzero(size == 2)
-        two = two[loop[two] == 2]
-        members = np.flatnonzero(np.isin(label, two))
-        g[members] = 1.0 / (1.0 - product[label[members]])
-    big = np.flatnonzero(size[label] > 2)  # members of larger cycles, grouped by cycle
-    big = big[np.argsort(label[big], kind="stable")]
-    for members in np.split(big, np.flatnonzero(np.diff(label[big])) + 1) if big.size else []:
-        block = a[members][:, members].toarray()
-        g[members] = np.diag(np.linalg.inv(np.eye(members.size) - block))
-    return g
+    members = np.flatnonzero(size[label] > 1)
+    g = np.ones(n)
+    if members.size == 0:
+        return _Cycles(members, csr_matrix((0, 0)), a, g)
+    members = members[np.argsort(label[members], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, np.diff(label[members]) != 0])
+    ends = np.r_[starts[1:], members.size]
+    local = np.zeros(n, dtype=np.int64)
+    local[members] = np.arange(members.size) - np.repeat(starts, ends - starts)
+    er, ec, ev = coo.row[inside], coo.col[inside], coo.data[inside]
+    order = np.argsort(label[er], kind="stable")
+    er, ec, ev = er[order], ec[order], ev[order]
+    comps = label[members[starts]]
+    e_lo = np.searchsorted(label[er], comps)
+    e_hi = np.searchsorted(label[er], comps, side="right")
+    rows, cols, vals = [], [], []
+    for lo, hi, b_lo, b_hi in zip(e_lo, e_hi, starts, ends, strict=True):
+        block = members[b_lo:b_hi]
+        m = np.eye(block.size)
+        m[local[er[lo:hi]], local[ec[lo:hi]]] -= ev[lo:hi]
+        inv = np.linalg.inv(m)
+        g[block] = np.diag(inv)
+        rows.append(np.repeat(block, block.size))
+        cols.append(np.tile(block, block.size))
+        vals.append(inv.ravel())
+    at = np.zeros(n, dtype=np.int64)  # position of each cycle member in ``members``
+    at[members] = np.arange(members.size)
+    p = csr_matrix((np.concatenate(vals), (at[np.concatenate(rows)], at[np.concatenate(cols)])),
+                   shape=(members.size, members.size))
+    off = csr_matrix((coo.data[~inside], (coo.row[~inside], coo.col[~inside])), shape=(n, n))
+    return _Cycles(members, p, off, g)
 
 
-def _solve(a: csr_matrix, b: np.ndarray) -> np.ndarray:
-    """``(I - a)^-1 b`` by the Neumann series (exact after depth steps on an acyclic graph)."""
-    y = b.copy()
+def return_factors(a: csr_matrix) -> np.ndarray:
+    """``G[x, x]`` for every x: 1 outside cycles, the diagonal of ``(I - A_CC)^-1`` inside each
+    strongly connected set C (a walk from x back to x never leaves x's set)."""
+    return _cycles(a).g
+
+
+def _solve(a: csr_matrix, b: np.ndarray, cycles: _Cycles | None = None) -> np.ndarray:
+    """``(I - a)^-1 b``, exactly, by block back-substitution: ``y = P (b + A_off y)``, where P
+    solves each cycle's block. It settles after as many rounds as the longest chain of holdings
+    between cycles (or entities), whatever the cycles' shares."""
+    cyc = cycles or _cycles(a)
+    b = np.asarray(b, np.float64)
+    y = cyc.apply(b.copy())
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
     for _ in range(MAX_ITERATIONS):
-        nxt = b + a @ y
+        nxt = cyc.apply(b + cyc.off @ y)
         if np.abs(nxt - y).max(initial=0.0) <= TOLERANCE * scale:
             return np.asarray(nxt)
         y = nxt
@@ -85,7 +124,8 @@ def lookthrough_values(n: int, owner: np.ndarray, owned: np.ndarray, share: np.n
                        own: np.ndarray) -> np.ndarray:
     """``own(x) + sum_s I(x, s) * own(s)`` for every entity code x."""
     a = _matrix(n, owner, owned, share)
-    return np.asarray(_solve(a, np.asarray(own, np.float64)) / return_factors(a))
+    cycles = _cycles(a)
+    return np.asarray(_solve(a, np.asarray(own, np.float64), cycles) / cycles.g)
 
 
 def integrated_ownership(ownership: pd.DataFrame, owner_id: str) -> pd.Series:
@@ -104,8 +144,9 @@ def integrated_ownership(ownership: pd.DataFrame, owner_id: str) -> pd.Series:
     # row x of G: z = e_x + A^T z
     e = np.zeros(n)
     e[x] = 1.0
-    row = _solve(a.T.tocsr(), e)
-    row = row / return_factors(a)[x]
+    at = a.T.tocsr()
+    cycles = _cycles(at)
+    row = _solve(at, e, cycles) / cycles.g[x]
     row[x] = 0.0
     out = pd.Series(row, index=ids)
     return out[out > 0]
@@ -116,20 +157,15 @@ def integrated_pairs(n: int, owner: np.ndarray, owned: np.ndarray, share: np.nda
     """``I(holders[i], subjects[i])`` for each pair, solving for a few holders at a time."""
     a = _matrix(n, owner, owned, share)
     at = a.T.tocsr()
-    g = return_factors(a)
+    cycles = _cycles(at)
     out = np.zeros(len(holders))
     distinct, where = np.unique(np.asarray(holders, np.int64), return_inverse=True)
     for start in range(0, distinct.size, chunk):
         block = distinct[start:start + chunk]
         e = np.zeros((n, block.size))
         e[block, np.arange(block.size)] = 1.0
-        z = e.copy()
-        for _ in range(MAX_ITERATIONS):
-            nxt = e + at @ z
-            if np.abs(nxt - z).max(initial=0.0) <= TOLERANCE:
-                break
-            z = nxt
-        z = nxt / g[block]
+        z = np.column_stack([_solve(at, e[:, j], cycles) for j in range(block.size)])
+        z = z / cycles.g[block]
         pick = (where >= start) & (where < start + block.size)
         out[pick] = z[np.asarray(subjects)[pick], where[pick] - start]
     return out
