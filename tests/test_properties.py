@@ -90,3 +90,19 @@ def test_every_root_has_a_group_and_every_entity_a_group(book):
     assert roots <= set(r.groups["group_id"]) | set(
         x for m in r.groups["merged_roots"] for x in str(m).split(";") if x)
     assert set(r.members["entity_id"]) == set(e["entity_id"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=6000), st.lists(st.integers(0, 10**12), max_size=30))
+def test_array_helpers_agree_with_numpy(keys: list[int], table: list[int]) -> None:
+    from groupexposure._arrays import csr, isin_sorted, unique, unique_inverse
+
+    key = np.asarray(keys, dtype=np.int64)
+    ptr, order = csr(31, key)
+    assert (order == np.argsort(key, kind="stable")).all()  # stable: positions keep their order
+    assert (np.diff(ptr) == np.bincount(key, minlength=31)).all()
+    values, inverse = unique_inverse(key)
+    assert (values == np.unique(key)).all() and (values[inverse] == key).all()
+    big = np.concatenate([key * 10**6, np.asarray(table, np.int64)])  # past the sorting cut-off
+    tab = unique(np.asarray(table, np.int64))
+    assert (isin_sorted(big, tab) == np.isin(big, tab)).all()

@@ -12,13 +12,15 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse import coo_matrix
 
 __all__ = ["csr", "expand", "isin", "isin_sorted", "merge_unique", "ranges", "unique", "unique_inverse"]
 
 
 def unique(x: np.ndarray) -> np.ndarray:
-    """The sorted distinct values of ``x`` (by sorting: fast for integer keys of any range)."""
-    x = np.sort(x, kind="stable")
+    """The sorted distinct values of ``x`` (by sorting: fast for integer keys of any range; numpy's
+    default sort is several times faster than a stable one on int64)."""
+    x = np.sort(x)
     if x.size == 0:
         return x
     keep = np.empty(x.size, dtype=bool)
@@ -32,12 +34,26 @@ def merge_unique(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return unique(np.concatenate([a, b]))
 
 
+SORT_QUERIES_ABOVE = 4096
+
+
 def isin_sorted(x: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``x in table`` for a sorted ``table``, by binary search."""
+    """``x in table`` for a sorted ``table``, by binary search.
+
+    Many unsorted queries are sorted first: binary searches in query order then walk the table
+    forwards and stay in the CPU caches (about 10x faster on millions of keys).
+    """
     if table.size == 0:
         return np.zeros(x.shape, dtype=bool)
-    pos = np.minimum(np.searchsorted(table, x), table.size - 1)
-    return np.asarray(table[pos] == x)
+    if x.size <= SORT_QUERIES_ABOVE:
+        pos = np.minimum(np.searchsorted(table, x), table.size - 1)
+        return np.asarray(table[pos] == x)
+    order = np.argsort(x)
+    xs = x[order]
+    pos = np.minimum(np.searchsorted(table, xs), table.size - 1)
+    out = np.empty(x.shape, dtype=bool)
+    out[order] = table[pos] == xs
+    return out
 
 
 def isin(x: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -47,7 +63,7 @@ def isin(x: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct values of ``x`` and the position of each element among them."""
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x)
     xs = x[order]
     change = np.empty(xs.size, dtype=bool)
     if xs.size:
@@ -59,11 +75,17 @@ def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def csr(n: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row pointers of ``key`` over ``0..n-1`` and the order that groups positions by key."""
-    order = np.argsort(key, kind="stable")
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
-    return ptr, order
+    """Row pointers of ``key`` over ``0..n-1`` and the order that groups positions by key (stable:
+    positions keep their order within a row).
+
+    scipy's COO to CSR conversion is a counting sort, linear in ``n`` and the number of keys (about
+    6x faster than a stable argsort at a million keys); the column of entry i is i itself.
+    """
+    m = key.size
+    pos = np.arange(m, dtype=np.int64)
+    grouped = coo_matrix((pos, (key, pos)), shape=(n, m)).tocsr()
+    return grouped.indptr.astype(np.int64, copy=False), grouped.indices.astype(np.int64,
+                                                                                copy=False)
 
 
 def expand(ptr: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

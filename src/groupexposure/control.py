@@ -34,7 +34,6 @@ from scipy.sparse.csgraph import connected_components
 from ._arrays import (
     csr,
     expand,
-    isin,
     isin_sorted,
     merge_unique,
     ranges,
@@ -235,20 +234,34 @@ def compute_control(
         grown = _add_links(n, keys, na, ns, e_ctrl, e_sub)
         fresh = grown[~isin_sorted(grown, keys)]
         keys = grown
-    sub, ctrl = np.divmod(keys, n)
-    return _read_off(n, ctrl, sub, e_ctrl, e_sub, e_votes, e_agg)
+    return _read_off(n, keys, e_ctrl, e_sub, e_votes, e_agg)
 
 
-def _read_off(n: int, ctrl: np.ndarray, sub: np.ndarray, e_ctrl: np.ndarray, e_sub: np.ndarray,
+def _first_per_run(sorted_values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values starts in a sorted array."""
+    return np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]]) \
+        if sorted_values.size else np.empty(0, dtype=np.int64)
+
+
+def _read_off(n: int, keys: np.ndarray, e_ctrl: np.ndarray, e_sub: np.ndarray,
               e_votes: np.ndarray, e_agg: np.ndarray) -> Control:
-    """Units (cycles), immediate controllers, ultimate parents and depths from the relation."""
+    """Units (cycles), immediate controllers, ultimate parents and depths from the relation
+    (``keys``: ``controlled * n + controller``, sorted)."""
     codes = np.arange(n)
     graph = coo_matrix((np.ones(e_ctrl.size), (e_ctrl, e_sub)), shape=(n, n)).tocsr()
-    _, label = connected_components(graph, directed=True, connection="strong")
-    unit_root = pd.Series(codes).groupby(label).transform("min").to_numpy()
-    unit = unit_root
+    n_label, label = connected_components(graph, directed=True, connection="strong")
+    if n_label == n:
+        unit = codes
+    else:  # each cycle's smallest member: the first of its label in code order
+        by_label = np.argsort(label, kind="stable")
+        first = by_label[_first_per_run(label[by_label])]
+        root_of = np.empty(n_label, dtype=np.int64)
+        root_of[label[first]] = first
+        unit = root_of[label]
+    sub, ctrl = np.divmod(keys, n)
     not_self = ctrl != sub
-    ctrl, sub = ctrl[not_self], sub[not_self]
+    if not not_self.all():
+        ctrl, sub, keys = ctrl[not_self], sub[not_self], keys[not_self]
 
     # lowest external controllers of each unit: candidates are links into the unit from outside
     external = unit[e_ctrl] != unit[e_sub]
@@ -260,7 +273,7 @@ def _read_off(n: int, ctrl: np.ndarray, sub: np.ndarray, e_ctrl: np.ndarray, e_s
     if len(shared):
         pairs = shared.merge(shared, on="u", suffixes=("", "_other"))
         c, other = pairs["c"].to_numpy(np.int64), pairs["c_other"].to_numpy(np.int64)
-        controls_other = (unit[c] != unit[other]) & isin(c * n + other, ctrl * n + sub)
+        controls_other = (unit[c] != unit[other]) & isin_sorted(other * n + c, keys)
         dominated[pairs.loc[controls_other, "index"].unique()] = True
     minimal = cand[~dominated]
     lowest_units = minimal.assign(cu=unit[minimal["c"].to_numpy()])
@@ -286,14 +299,12 @@ def _read_off(n: int, ctrl: np.ndarray, sub: np.ndarray, e_ctrl: np.ndarray, e_s
         top = nxt
     is_root = immediate == NONE
     # ultimate parent: the smallest root that controls the entity (several only with flags)
-    root_pairs = is_root[ctrl]
-    ult = pd.Series(ctrl[root_pairs]).groupby(sub[root_pairs]).min()
+    root_pairs = np.flatnonzero(is_root[ctrl])  # sorted by (sub, ctrl): the first is the least
+    first = root_pairs[_first_per_run(sub[root_pairs])]
     ultimate = np.where(is_root, codes, top)
-    ultimate[ult.index.to_numpy(np.int64)] = np.minimum(
-        ultimate[ult.index.to_numpy(np.int64)], ult.to_numpy(np.int64))
-    order = np.lexsort((ctrl, sub))
+    ultimate[sub[first]] = np.minimum(ultimate[sub[first]], ctrl[first])
     return Control(
-        n=n, controller=ctrl[order], controlled=sub[order],
+        n=n, controller=ctrl, controlled=sub,
         edge_controller=e_ctrl, edge_controlled=e_sub, edge_votes=e_votes, edge_aggregated=e_agg,
         unit=unit, immediate=immediate, ultimate=ultimate, depth=depth, multiple=multiple,
     )
