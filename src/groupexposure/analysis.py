@@ -59,11 +59,13 @@ class Coded:
 
 
 def _text_column(values: pa.Array, codes: np.ndarray, null: np.ndarray | None = None) -> pd.Series:
-    """``values[codes]`` as a pandas string column, without Python string objects."""
-    taken = values.take(pa.array(codes))
+    """``values[codes]`` as a pandas string column, without Python string objects (pandas keeps
+    pyarrow ``large_string`` as it is: no copy beyond the take)."""
+    whole = len(codes) == len(values) and bool((codes == np.arange(len(codes))).all())
+    taken = values if whole else values.take(pa.array(codes))
     if null is not None:
         taken = pc.if_else(pa.array(null), pa.scalar(None, type=taken.type), taken)
-    return pd.Series(pd.array(taken.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
 def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.ndarray]:
@@ -247,7 +249,7 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
     gframe["merged_roots"] = merged
     paths = control_paths(control, coded.ids, coded.owner, coded.owned,
                           own["share"].to_numpy(np.float64), own["voting"].to_numpy(np.float64),
-                          own["control"].to_numpy(bool))
+                          own["control"].to_numpy(bool), id_text=coded.id_text)
     mframe = pd.DataFrame({
         "group_id": _text_column(coded.id_text, groups.group),
         "entity_id": _text_column(coded.id_text, m),

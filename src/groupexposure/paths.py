@@ -14,6 +14,8 @@ Paths are built one level of the holding chains at a time, never one entity at a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -23,7 +25,7 @@ from ._arrays import isin, isin_sorted, unique_inverse
 from .control import NONE, Control
 from .groups import Groups
 
-__all__ = ["control_paths", "membership_paths", "pct"]
+__all__ = ["Paths", "control_paths", "membership_paths", "pct"]
 
 
 def pct(x: float) -> str:
@@ -43,9 +45,24 @@ def _pct_array(x: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Paths:
+    """Every entity's control path, stored level by level: ``text`` holds the paths of the roots,
+    then of their immediate subsidiaries, and so on; ``pos[x]`` is where entity x's path is."""
+
+    text: pa.ChunkedArray
+    pos: np.ndarray
+
+    def take(self, codes: np.ndarray) -> pa.Array:
+        """The paths of the entities ``codes``, in that order (strings copied once)."""
+        return self.text.take(pa.array(self.pos[codes])).combine_chunks()
+
+
 def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: np.ndarray,
-                  share: np.ndarray, voting: np.ndarray, flag: np.ndarray) -> pa.Array:
-    """For each entity code, its path from its (primary) ultimate parent; a root's path is its id."""
+                  share: np.ndarray, voting: np.ndarray, flag: np.ndarray,
+                  id_text: pa.Array | None = None) -> Paths:
+    """For each entity code, its path from its (primary) ultimate parent; a root's path is its id.
+    ``id_text``: the ids as a pyarrow string array, if the caller has it."""
     n = control.n
     ids = np.asarray(ids, dtype=object)
     imm = control.immediate
@@ -91,8 +108,8 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
         xb, ob = best["s"].to_numpy(np.int64), best["o"].to_numpy(np.int64)
         best_of = pd.Series(ob, index=xb)
         others = contrib[contrib["o"].to_numpy() != best_of.reindex(contrib["s"]).to_numpy()]
-        names = others.assign(name=ids[others["o"].to_numpy()]).groupby("s")["name"].agg(
-            lambda v: ", ".join(sorted(v)))
+        names = (others.assign(name=ids[others["o"].to_numpy()]).sort_values(["s", "name"])
+                 .groupby("s")["name"].agg(", ".join))
         text = _pct_array(totals.loc[imm[xb] * n + xb].to_numpy())
         with_ = names.reindex(xb).fillna("").to_numpy(object)
         text = np.where(with_ != "", text + " (with " + with_ + ")", text)
@@ -100,7 +117,7 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
         label[xb] = text
     in_cycle = (control.unit != np.arange(n)) & (imm == control.unit)
     label[in_cycle & ~isin_sorted(imm * n + np.arange(n), sorted_links)] = "control cycle"
-    return _build(ids, via, label, imm)
+    return _build(_text(ids) if id_text is None else id_text, via, label, imm)
 
 
 _TEXT = pa.large_string()
@@ -116,12 +133,11 @@ def _join(*parts: pa.Array | pa.Scalar) -> pa.Array:
     return pc.binary_join_element_wise(*parts, _text(""))
 
 
-def _build(ids: np.ndarray, via: np.ndarray, label: np.ndarray, imm: np.ndarray) -> pa.Array:
+def _build(id_text: pa.Array, via: np.ndarray, label: np.ndarray, imm: np.ndarray) -> Paths:
     """Concatenate paths level by level along ``via`` (falling back to ``imm`` on any loop).
 
     Strings are joined by pyarrow, a level of the holding chains at a time."""
-    n = ids.size
-    id_text = _text(ids)
+    n = len(id_text)
     level = np.where(via == NONE, 0, -1)
     while (level < 0).any():
         todo = np.flatnonzero(level < 0)
@@ -146,12 +162,12 @@ def _build(ids: np.ndarray, via: np.ndarray, label: np.ndarray, imm: np.ndarray)
         chunks.append(_join(above, _text(" →"), _text(label[r]), _text("→ "),
                             pc.take(id_text, pa.array(r))))
         pos[r] = np.arange(bounds[k], bounds[k + 1])
-    return pa.chunked_array(chunks, type=_TEXT).take(pa.array(pos)).combine_chunks()
+    return Paths(pa.chunked_array(chunks, type=_TEXT), pos)
 
 
-def membership_paths(groups: Groups, paths: pa.Array, ids: np.ndarray) -> pd.Series:
+def membership_paths(groups: Groups, paths: Paths, ids: np.ndarray) -> pd.Series:
     """The path of every membership: the control path, or the connection then the control path."""
-    out = paths.take(pa.array(groups.member))
+    out = paths.take(groups.member)
     dep = ~groups.by_control & (groups.via_dependent != NONE)
     if dep.any():
         d = groups.via_dependent[dep]
@@ -160,7 +176,7 @@ def membership_paths(groups: Groups, paths: pa.Array, ids: np.ndarray) -> pd.Ser
         text = _join(_text(ids[x].astype(object)), _text(" ←"),
                      _text(groups.via_kind[dep].astype(object)), _text("— "),
                      _text(ids[d].astype(object)))
-        with_path = _join(text, _text("; "), paths.take(pa.array(m)))
+        with_path = _join(text, _text("; "), paths.take(m))
         text = pc.if_else(pa.array(m != d), with_path, text)
         idx = np.flatnonzero(dep)
         keep = np.ones(len(out), dtype=bool)
@@ -170,4 +186,4 @@ def membership_paths(groups: Groups, paths: pa.Array, ids: np.ndarray) -> pd.Ser
         inverse = np.empty(order.size, dtype=np.int64)
         inverse[order] = np.arange(order.size)
         out = merged.take(pa.array(inverse)).combine_chunks()
-    return pd.Series(pd.array(out.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.Series(pd.array(out, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError as PydanticValidationError
 
 from .ids import encode
@@ -311,7 +313,31 @@ def _check_columns(table: str, raw: pd.DataFrame, source: str, out: _Collector) 
                     f"{', '.join(missing)}; found: {found}")
 
 
-def _duplicates(table: str, frame: pd.DataFrame, cols: list[str], out: _Collector) -> None:
+def _all_distinct(frame: pd.DataFrame, cols: list[str], keys: np.ndarray | None) -> bool:
+    """A quick proof that no two rows share ``cols`` (then the hashing below is skipped): integer
+    ``keys`` (-1 where unknown) that are distinct, or one text column that is strictly increasing
+    or has as many distinct values as values."""
+    if keys is not None:
+        present = frame[cols].notna().all(axis=1).to_numpy()
+        if (keys[present] < 0).any():
+            return False
+        k = np.sort(keys[present])
+        return not bool((k[1:] == k[:-1]).any())
+    if len(cols) != 1 or len(frame) < 2:
+        return len(frame) < 2
+    col = pa.array(frame[cols[0]])
+    col = col.drop_null()
+    if len(col) < 2:
+        return True
+    if pc.all(pc.greater(col[1:], col[:-1])).as_py():
+        return True
+    return bool(pc.count_distinct(col).as_py() == len(col))
+
+
+def _duplicates(table: str, frame: pd.DataFrame, cols: list[str], out: _Collector, *,
+                keys: np.ndarray | None = None) -> None:
+    if _all_distinct(frame, cols, keys):
+        return
     present = frame[cols].notna().all(axis=1)
     dup = frame[cols].duplicated(keep=False) & present
     if dup.any():
@@ -352,10 +378,22 @@ def _neighbours(value: str, sorted_known: np.ndarray, width: int = 100) -> list[
     return list(sorted_known[max(0, pos - width): pos + width])
 
 
-def _ownership_sums(frame: pd.DataFrame, out: _Collector) -> None:
+def _id_codes(col: pd.Series, codes: np.ndarray, n: int) -> np.ndarray:
+    """Integer codes of an id column: the entity code where known, ``n + k`` for the k-th distinct
+    unknown id, -1 where empty."""
+    unknown = (codes < 0) & col.notna().to_numpy()
+    if not unknown.any():
+        return codes
+    extra, _ = pd.factorize(col[unknown])
+    out = codes.copy()
+    out[unknown] = n + extra
+    return out
+
+
+def _ownership_sums(frame: pd.DataFrame, owned: np.ndarray, out: _Collector) -> None:
     """Each owned entity's shares, and its voting rights, add up to at most 1 (rows whose own value
-    is already invalid are left out of the sum: they are reported on their own)."""
-    owned, _ = pd.factorize(frame["owned_id"])
+    is already invalid are left out of the sum: they are reported on their own). ``owned``: the
+    owned ids' integer codes (:func:`_id_codes`)."""
     for col in ("share", "voting"):
         vals = frame[col] if col == "share" else frame["voting"].fillna(frame["share"])
         valid = (vals.between(0, 1) & frame["owned_id"].notna()).to_numpy()
@@ -378,18 +416,18 @@ def _ownership_sums(frame: pd.DataFrame, out: _Collector) -> None:
         out.add("ownership", frame, over, "sum_above_one", col, msg, value=vals)
 
 
-def _closed_cycles(frame: pd.DataFrame, out: _Collector) -> None:
-    """Ownership cycles that keep all equity inside: (I - A) would be singular (SPEC §4)."""
+def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: _Collector) -> None:
+    """Ownership cycles that keep all equity inside: (I - A) would be singular (SPEC §4).
+    ``o``, ``s``: the owner and owned ids' integer codes (:func:`_id_codes`)."""
     if frame.empty:
         return
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    codes, uniques = pd.factorize(pd.concat([frame["owner_id"], frame["owned_id"]],
-                                            ignore_index=True))
-    ids = np.asarray(uniques.to_numpy(dtype=object))
-    o, s = codes[: len(frame)], codes[len(frame):]
-    n = len(ids)
+    n = int(max(o.max(), s.max())) + 1
+    ids = np.empty(n, dtype=object)
+    ids[o] = frame["owner_id"].to_numpy(dtype=object)
+    ids[s] = frame["owned_id"].to_numpy(dtype=object)
     graph = coo_matrix((np.ones(len(o)), (o, s)), shape=(n, n)).tocsr()
     n_comp, label = connected_components(graph, directed=True, connection="strong")
     size = np.bincount(label, minlength=n_comp)
@@ -452,7 +490,6 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     frames = {t: _convert(t, getattr(portfolio, t), out) for t in TABLES}
     ent, own, con, fac, fx = (frames[t] for t in TABLES)
 
-    _duplicates("entities", ent, ["entity_id"], out)
     refs = [("ownership", "owner_id"), ("ownership", "owned_id"), ("connections", "dependent_id"),
             ("connections", "depends_on_id"), ("facilities", "obligor_id"),
             ("facilities", "guarantor_id")]
@@ -460,15 +497,21 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
                                            *(frames[t][c] for t, c in refs))
     for (table, col), code in zip(refs, codes, strict=True):
         _references(table, frames[table], col, code, known, out)
-
-    _duplicates("ownership", own, ["owner_id", "owned_id"], out)
+    _duplicates("entities", ent, ["entity_id"], out, keys=entity_codes)
+    n_ids = known.size
+    own_o, own_s = codes[0], codes[1]
+    pair = np.where((own_o >= 0) & (own_s >= 0), own_o * max(n_ids, 1) + own_s, -1)
+    _duplicates("ownership", own, ["owner_id", "owned_id"], out, keys=pair)
     out.rule("ownership", own, own["owner_id"].notna() & (own["owner_id"] == own["owned_id"]),
              "self_reference", "owned_id",
              "an entity cannot own itself (owner_id = owned_id = {owner_id})")
     own["voting"] = own["voting"].fillna(own["share"])
-    _ownership_sums(own, out)
+    own_o = _id_codes(own["owner_id"], own_o, n_ids)
+    own_s = _id_codes(own["owned_id"], own_s, n_ids)
+    _ownership_sums(own, own_s, out)
     ok_share = own["share"].between(0, 1, inclusive="right") & own["owner_id"].ne(own["owned_id"])
-    _closed_cycles(own.loc[ok_share & own["owner_id"].notna() & own["owned_id"].notna()], out)
+    in_cycles = (ok_share & own["owner_id"].notna() & own["owned_id"].notna()).to_numpy()
+    _closed_cycles(own.loc[in_cycles], own_o[in_cycles], own_s[in_cycles], out)
 
     out.rule("connections", con, con["dependent_id"].notna()
              & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
