@@ -14,7 +14,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import coo_matrix
 
-__all__ = ["csr", "expand", "isin", "isin_sorted", "merge_unique", "ranges", "unique", "unique_inverse"]
+__all__ = [
+    "csr", "expand", "isin", "isin_sorted", "merge_unique", "ranges", "search_sorted", "unique",
+    "unique_inverse",
+]
 
 
 def unique(x: np.ndarray) -> np.ndarray:
@@ -45,14 +48,18 @@ def isin_sorted(x: np.ndarray, table: np.ndarray) -> np.ndarray:
     """
     if table.size == 0:
         return np.zeros(x.shape, dtype=bool)
+    pos = np.minimum(search_sorted(table, x), table.size - 1)
+    return np.asarray(table[pos] == x)
+
+
+def search_sorted(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(table, x)``, sorting many queries first so that the binary searches walk
+    the table in order and stay in the CPU caches."""
     if x.size <= SORT_QUERIES_ABOVE:
-        pos = np.minimum(np.searchsorted(table, x), table.size - 1)
-        return np.asarray(table[pos] == x)
+        return np.searchsorted(table, x)
     order = np.argsort(x)
-    xs = x[order]
-    pos = np.minimum(np.searchsorted(table, xs), table.size - 1)
-    out = np.empty(x.shape, dtype=bool)
-    out[order] = table[pos] == xs
+    out = np.empty(x.shape, dtype=np.int64)
+    out[order] = np.searchsorted(table, x[order])
     return out
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrays import isin, isin_sorted, unique_inverse
+from ._arrays import isin, isin_sorted, search_sorted, unique_inverse
 from .control import NONE, Control
 from .groups import Groups
 
@@ -50,12 +50,12 @@ class Paths:
     """Every entity's control path, stored level by level: ``text`` holds the paths of the roots,
     then of their immediate subsidiaries, and so on; ``pos[x]`` is where entity x's path is."""
 
-    text: pa.ChunkedArray
+    text: pa.Array
     pos: np.ndarray
 
     def take(self, codes: np.ndarray) -> pa.Array:
         """The paths of the entities ``codes``, in that order (strings copied once)."""
-        return self.text.take(pa.array(self.pos[codes])).combine_chunks()
+        return self.text.take(pa.array(self.pos[codes]))
 
 
 def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: np.ndarray,
@@ -68,7 +68,7 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     imm = control.immediate
     link = pd.DataFrame({"o": owner, "s": owned, "share": share, "voting": voting, "flag": flag})
     link_key = owner.astype(np.int64) * n + owned
-    link_order = np.argsort(link_key, kind="stable")
+    link_order = np.argsort(link_key)  # (owner, owned) pairs are unique
     sorted_links = link_key[link_order]
     via = imm.copy()
     label = np.full(n, "control", dtype=object)
@@ -77,7 +77,7 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     direct_key = imm[has] * n + has
     present = isin_sorted(direct_key, sorted_links)
     if present.any():
-        pos = link_order[np.searchsorted(sorted_links, direct_key[present])]
+        pos = link_order[search_sorted(sorted_links, direct_key[present])]
         rows = link.iloc[pos]
         text = _pct_array(rows["share"].to_numpy())
         differs = ~np.isclose(rows["voting"].to_numpy(), rows["share"].to_numpy(), equal_nan=True)
@@ -108,10 +108,10 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
         xb, ob = best["s"].to_numpy(np.int64), best["o"].to_numpy(np.int64)
         best_of = pd.Series(ob, index=xb)
         others = contrib[contrib["o"].to_numpy() != best_of.reindex(contrib["s"]).to_numpy()]
-        names = (others.assign(name=ids[others["o"].to_numpy()]).sort_values(["s", "name"])
-                 .groupby("s")["name"].agg(", ".join))
+        names = _joined_names(others["s"].to_numpy(np.int64), others["o"].to_numpy(np.int64),
+                              ids if id_text is None else id_text)
         text = _pct_array(totals.loc[imm[xb] * n + xb].to_numpy())
-        with_ = names.reindex(xb).fillna("").to_numpy(object)
+        with_ = names.reindex(xb).fillna("").to_numpy(object)  # xb: the entities, one each
         text = np.where(with_ != "", text + " (with " + with_ + ")", text)
         via[xb] = ob
         label[xb] = text
@@ -121,6 +121,19 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
 
 
 _TEXT = pa.large_string()
+
+
+def _joined_names(s: np.ndarray, o: np.ndarray, ids: np.ndarray | pa.Array) -> pd.Series:
+    """For each distinct s, the ids of its o's joined by ", " in id order (codes follow id order),
+    built by pyarrow in one pass."""
+    order = np.lexsort((o, s))
+    s, o = s[order], o[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if s.size else np.empty(0, np.int64)
+    names = (ids if isinstance(ids, pa.Array) else _text(np.asarray(ids, dtype=object))).take(
+        pa.array(o))
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, s.size], type=pa.int64()), names)
+    joined = pc.binary_join(lists, pa.scalar(", ", type=_TEXT)).to_numpy(zero_copy_only=False)
+    return pd.Series(joined, index=s[starts], dtype=object)
 
 
 def _text(values: np.ndarray | list[str] | str) -> pa.Array | pa.Scalar:
@@ -157,12 +170,12 @@ def _build(id_text: pa.Array, via: np.ndarray, label: np.ndarray, imm: np.ndarra
         r = order[bounds[k]: bounds[k + 1]]
         if r.size == 0:
             continue
-        done = pa.chunked_array(chunks, type=_TEXT)
-        above = done.take(pa.array(pos[via[r]])).combine_chunks()
+        # every parent is one level up: take from that level's strings alone (no concatenation)
+        above = chunks[-1].take(pa.array(pos[via[r]] - bounds[k - 1]))
         chunks.append(_join(above, _text(" →"), _text(label[r]), _text("→ "),
                             pc.take(id_text, pa.array(r))))
         pos[r] = np.arange(bounds[k], bounds[k + 1])
-    return Paths(pa.chunked_array(chunks, type=_TEXT), pos)
+    return Paths(pa.chunked_array(chunks, type=_TEXT).combine_chunks(), pos)
 
 
 def membership_paths(groups: Groups, paths: Paths, ids: np.ndarray) -> pd.Series:
@@ -178,12 +191,5 @@ def membership_paths(groups: Groups, paths: Paths, ids: np.ndarray) -> pd.Series
                      _text(ids[d].astype(object)))
         with_path = _join(text, _text("; "), paths.take(m))
         text = pc.if_else(pa.array(m != d), with_path, text)
-        idx = np.flatnonzero(dep)
-        keep = np.ones(len(out), dtype=bool)
-        keep[idx] = False
-        merged = pa.chunked_array([out.filter(pa.array(keep)), text], type=_TEXT)
-        order = np.concatenate([np.flatnonzero(keep), idx])
-        inverse = np.empty(order.size, dtype=np.int64)
-        inverse[order] = np.arange(order.size)
-        out = merged.take(pa.array(inverse)).combine_chunks()
+        out = pc.replace_with_mask(out, pa.array(dep), text)
     return pd.Series(pd.array(out, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
