@@ -191,12 +191,17 @@ def _as_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Flags (true/false, yes/no, 1/0, any case); also a mask of cells that are neither."""
     if pd.api.types.is_bool_dtype(s):
         return s.astype(object), pd.Series(False, index=s.index)
-    low = s.astype(object).where(s.notna(), "").astype(str).str.strip().str.lower()
+    if not isinstance(s.dtype, pd.StringDtype):
+        s = s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
+        s = s.astype("str")
+    low = s.str.strip().str.lower()
+    is_true = low.isin(list(_TRUE)).to_numpy(dtype=bool)
+    is_false = low.isin(list(_FALSE)).to_numpy(dtype=bool)
     out = pd.Series(None, index=s.index, dtype=object)
-    out[low.isin(_TRUE).to_numpy()] = True
-    out[low.isin(_FALSE).to_numpy()] = False
-    bad = (low != "") & out.isna()
-    return out, bad
+    out[is_true] = True
+    out[is_false] = False
+    bad = (low.notna() & (low != "")).to_numpy(dtype=bool) & ~is_true & ~is_false
+    return out, pd.Series(bad, index=s.index)
 
 
 def _describe_range(spec: ColumnSpec, values: pd.Series) -> pd.Series:
@@ -264,7 +269,9 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
                         + _text(col[bad]))
             frame[spec.name] = flags.where(flags.notna(), bool(spec.default)).astype(bool)
         else:  # enum
-            text = col.astype(object).where(col.notna(), "").astype(str)
+            text = (col if isinstance(col.dtype, pd.StringDtype)
+                    else col.astype(object).where(col.notna(), "").astype(str))
+            text = text.fillna("")
             blank = text.str.strip() == ""
             bad = ~blank & ~text.isin(spec.choices)
             msg = pd.Series("", index=frame.index, dtype=object)
@@ -275,7 +282,7 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
                 msg[bad] = (spec.name + " must be " + spec.describe() + "; got " + text[bad]
                             + hint)
             out.add(table, frame, bad, "unknown_value", spec.name, msg)
-            frame[spec.name] = text.where(~blank, spec.default).astype(object)
+            frame[spec.name] = text.where(~blank, spec.default)
     return frame
 
 
