@@ -68,6 +68,13 @@ def _text_column(values: pa.Array, codes: np.ndarray, null: np.ndarray | None = 
     return pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
+def _arrow_text(column: pd.Series) -> pa.Array:
+    """A pandas string column as one pyarrow large_string array (no Python objects)."""
+    arr = pa.array(column)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string())
+
+
 def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.ndarray]:
     """Integer codes for every identifier; also the facilities' obligor and guarantor codes."""
     own, con, fac = valid.ownership, valid.connections, valid.facilities
@@ -75,12 +82,13 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
         valid.entities["entity_id"], valid.entities["entity_id"], own["owner_id"],
         own["owned_id"], con["dependent_id"], con["depends_on_id"], fac["obligor_id"],
         fac["guarantor_id"])
-    ent = valid.entities.iloc[np.argsort(row, kind="stable")].reset_index(drop=True)
+    in_order = bool((row == np.arange(row.size)).all())  # entities.csv already sorted by id
+    ent = valid.entities if in_order else valid.entities.iloc[np.argsort(row)].reset_index(drop=True)
     kind = ent["kind"].to_numpy(dtype=object)
     exempt_kinds = {k.value for k in policy.exempt_kinds}
     coded = Coded(
         ids=ids,
-        id_text=pa.array(ids, type=pa.large_string()),
+        id_text=_arrow_text(ent["entity_id"]) if in_order else pa.array(ids, type=pa.large_string()),
         entities=ent,
         kind=kind,
         gsib=ent["is_gsib"].to_numpy(dtype=bool),
