@@ -156,10 +156,10 @@ def _descendants(n: int, ptr: np.ndarray, child: np.ndarray, start: np.ndarray
 
 
 def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray,
-               e_ctrl: np.ndarray, e_sub: np.ndarray) -> np.ndarray:
+               e_ctrl: np.ndarray, e_sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The closed relation ``keys`` after the new links ``ctrl → sub`` (already among the links
     ``e_ctrl → e_sub``): every controller of ``ctrl``, and ``ctrl``, now controls ``sub`` and
-    everything below it."""
+    everything below it. Also the pairs that are new (sorted)."""
     ptr, order = csr(n, e_ctrl)
     subs, sub_pos = unique_inverse(sub)
     di, dy = _descendants(n, ptr, e_sub[order], subs)
@@ -175,7 +175,7 @@ def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray,
     idx, pos = expand(d_ptr, sub_pos[li])
     new = unique(dy[pos] * n + anc[idx])
     new = new[~isin_sorted(new, keys)]
-    return merge_unique(keys, new) if new.size else keys
+    return (merge_unique(keys, new) if new.size else keys), new
 
 
 def _aggregated(n: int, keys: np.ndarray, pairs: np.ndarray, in_ptr: np.ndarray,
@@ -231,9 +231,7 @@ def compute_control(
         e_sub = np.concatenate([e_sub, ns])
         e_votes = np.concatenate([e_votes, tot])
         e_agg = np.concatenate([e_agg, np.ones(na.size, dtype=bool)])
-        grown = _add_links(n, keys, na, ns, e_ctrl, e_sub)
-        fresh = grown[~isin_sorted(grown, keys)]
-        keys = grown
+        keys, fresh = _add_links(n, keys, na, ns, e_ctrl, e_sub)
     return _read_off(n, keys, e_ctrl, e_sub, e_votes, e_agg)
 
 
