@@ -432,9 +432,6 @@ def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: _Coll
     from scipy.sparse.csgraph import connected_components
 
     n = int(max(o.max(), s.max())) + 1
-    ids = np.empty(n, dtype=object)
-    ids[o] = frame["owner_id"].to_numpy(dtype=object)
-    ids[s] = frame["owned_id"].to_numpy(dtype=object)
     graph = coo_matrix((np.ones(len(o)), (o, s)), shape=(n, n)).tocsr()
     n_comp, label = connected_components(graph, directed=True, connection="strong")
     size = np.bincount(label, minlength=n_comp)
@@ -446,7 +443,8 @@ def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: _Coll
     comp_min = pd.Series(held_inside[members]).groupby(label[members]).min()
     closed = comp_min.index[comp_min >= 1 - SUM_TOLERANCE]
     for comp in closed:
-        names = sorted(ids[label == comp])
+        rows = inside & (label[o] == comp)
+        names = sorted(set(frame["owner_id"].to_numpy()[rows]) | set(frame["owned_id"].to_numpy()[rows]))
         cycle = " → ".join([*names, names[0]])
         mask = inside & (label[o] == comp)
         out.add("ownership", frame, mask, "closed_cycle", "share",
