@@ -28,7 +28,7 @@ from .groups import Connections, Groups, overlapping_groups, partition_groups
 from .ids import encode
 from .limits import Standing, Subjects, evaluate, is_large
 from .lookthrough import lookthrough_values
-from .paths import control_paths, membership_paths
+from .paths import control_paths, joined_ids, membership_paths
 from .policy import Policy, get_policy
 from .portfolio import Portfolio, load_portfolio
 from .problems import issues_frame
@@ -310,7 +310,7 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
         frame["limit"] = np.nan
         frame["status"] = None
         rule = np.full(n, "", dtype=object)
-    frame["groups"] = _joined_groups(coded.ids, groups, n)
+    frame["groups"] = _joined_groups(coded.id_text, groups, n)
     frame["country"] = ent["country"].reset_index(drop=True)
     frame["sector"] = ent["sector"].reset_index(drop=True)
     frame["is_gsib"] = coded.gsib
@@ -320,32 +320,12 @@ def _entity_table(coded: Coded, control: Control, groups: Groups, exposure: Enti
     return frame
 
 
-def _joined_groups(ids: np.ndarray, groups: Groups, n: int) -> pd.Series:
-    """The ';'-joined ids of every group each entity is in (sorted), built one rank at a time:
-    first every entity's first group, then the second group of those with two, and so on."""
-    order = np.lexsort((groups.group, groups.member))
-    member, group = groups.member[order], groups.group[order]
-    start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(member, minlength=n), out=start[1:])
-    rank = np.arange(member.size) - start[member]
-    text = pa.array(ids.astype(object), type=pa.large_string())
-    first = rank == 0
-    out = text.take(pa.array(group[first]))  # every entity is in at least one group
-    for k in range(1, int(rank.max(initial=0)) + 1):
-        at = rank == k
-        who = member[at]
-        joined = pc.binary_join_element_wise(out.take(pa.array(who)),
-                                             text.take(pa.array(group[at])),
-                                             pa.scalar(";", type=pa.large_string()))
-        keep = np.ones(n, dtype=bool)
-        keep[who] = False
-        parts = pa.chunked_array([out.filter(pa.array(keep)), joined])
-        where = np.concatenate([np.flatnonzero(keep), who])
-        inverse = np.empty(n, dtype=np.int64)
-        inverse[where] = np.arange(n)
-        out = parts.take(pa.array(inverse)).combine_chunks()
-    return pd.Series(pd.array(out.cast(pa.string()),
-                              dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+def _joined_groups(id_text: pa.Array, groups: Groups, n: int) -> pd.Series:
+    """The ';'-joined ids of every group each entity is in (sorted; every entity is in one)."""
+    keys, joined = joined_ids(groups.member, groups.group, id_text, ";")
+    if keys.size != n:  # not reached: every entity is in its own root's group at least
+        raise AssertionError(f"{n - keys.size} entities are in no group")
+    return pd.Series(pd.array(joined, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
 def _analysis_issues(coded: Coded, control: Control, values: pd.DataFrame, fac: pd.DataFrame,

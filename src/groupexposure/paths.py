@@ -25,7 +25,7 @@ from ._arrays import isin, isin_sorted, search_sorted, unique_inverse
 from .control import NONE, Control
 from .groups import Groups
 
-__all__ = ["Paths", "control_paths", "membership_paths", "pct"]
+__all__ = ["Paths", "control_paths", "joined_ids", "membership_paths", "pct"]
 
 
 def pct(x: float) -> str:
@@ -123,17 +123,23 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
 _TEXT = pa.large_string()
 
 
+def joined_ids(key: np.ndarray, code: np.ndarray, id_text: pa.Array, sep: str
+               ) -> tuple[np.ndarray, pa.Array]:
+    """For each distinct ``key`` (sorted), the ids of its ``code``s in id order (codes follow id
+    order) joined by ``sep``; built by pyarrow in one pass, no Python strings."""
+    order = np.lexsort((code, key))
+    key, code = key[order], code[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.empty(0, np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, key.size], type=pa.int64()),
+                                          id_text.take(pa.array(code)))
+    return key[starts], pc.binary_join(lists, pa.scalar(sep, type=_TEXT))
+
+
 def _joined_names(s: np.ndarray, o: np.ndarray, ids: np.ndarray | pa.Array) -> pd.Series:
-    """For each distinct s, the ids of its o's joined by ", " in id order (codes follow id order),
-    built by pyarrow in one pass."""
-    order = np.lexsort((o, s))
-    s, o = s[order], o[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if s.size else np.empty(0, np.int64)
-    names = (ids if isinstance(ids, pa.Array) else _text(np.asarray(ids, dtype=object))).take(
-        pa.array(o))
-    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, s.size], type=pa.int64()), names)
-    joined = pc.binary_join(lists, pa.scalar(", ", type=_TEXT)).to_numpy(zero_copy_only=False)
-    return pd.Series(joined, index=s[starts], dtype=object)
+    """For each distinct s, the ids of its o's joined by ", " in id order."""
+    text = ids if isinstance(ids, pa.Array) else _text(np.asarray(ids, dtype=object))
+    keys, joined = joined_ids(s, o, text, ", ")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=keys, dtype=object)
 
 
 def _text(values: np.ndarray | list[str] | str) -> pa.Array | pa.Scalar:
