@@ -186,9 +186,11 @@ def _build(id_text: pa.Array, via: np.ndarray, label: np.ndarray, imm: np.ndarra
 
 def membership_paths(groups: Groups, paths: Paths, ids: np.ndarray) -> pd.Series:
     """The path of every membership: the control path, or the connection then the control path."""
-    out = paths.take(groups.member)
+    where = paths.pos[groups.member]
     dep = ~groups.by_control & (groups.via_dependent != NONE)
-    if dep.any():
+    if not dep.any():
+        out = paths.text.take(pa.array(where))
+    else:  # one take from the control paths followed by the dependence paths
         d = groups.via_dependent[dep]
         x = groups.via_depends_on[dep]
         m = groups.member[dep]
@@ -197,5 +199,6 @@ def membership_paths(groups: Groups, paths: Paths, ids: np.ndarray) -> pd.Series
                      _text(ids[d].astype(object)))
         with_path = _join(text, _text("; "), paths.take(m))
         text = pc.if_else(pa.array(m != d), with_path, text)
-        out = pc.replace_with_mask(out, pa.array(dep), text)
+        where[dep] = len(paths.text) + np.arange(int(dep.sum()))
+        out = pa.concat_arrays([paths.text, text]).take(pa.array(where))
     return pd.Series(pd.array(out, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
