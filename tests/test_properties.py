@@ -106,3 +106,12 @@ def test_array_helpers_agree_with_numpy(keys: list[int], table: list[int]) -> No
     big = np.concatenate([key * 10**6, np.asarray(table, np.int64)])  # past the sorting cut-off
     tab = unique(np.asarray(table, np.int64))
     assert (isin_sorted(big, tab) == np.isin(big, tab)).all()
+
+
+def test_csr_counting_sort_path_is_stable_on_large_inputs() -> None:
+    from groupexposure._arrays import COUNTING_SORT_ABOVE, csr
+
+    key = np.random.default_rng(7).integers(0, 1000, COUNTING_SORT_ABOVE * 2)
+    ptr, order = csr(1000, key)
+    assert (order == np.argsort(key, kind="stable")).all()
+    assert (np.diff(ptr) == np.bincount(key, minlength=1000)).all()

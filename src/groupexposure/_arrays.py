@@ -38,6 +38,7 @@ def merge_unique(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 SORT_QUERIES_ABOVE = 4096
+COUNTING_SORT_ABOVE = 65536
 
 
 def isin_sorted(x: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -89,6 +90,10 @@ def csr(n: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     6x faster than a stable argsort at a million keys); the column of entry i is i itself.
     """
     m = key.size
+    if m < COUNTING_SORT_ABOVE:  # small: a stable argsort costs less than building a matrix
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
+        return ptr, np.argsort(key, kind="stable")
     pos = np.arange(m, dtype=np.int64)
     grouped = coo_matrix((pos, (key, pos)), shape=(n, m)).tocsr()
     return grouped.indptr.astype(np.int64, copy=False), grouped.indices.astype(np.int64,
