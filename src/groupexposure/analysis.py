@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,7 +29,7 @@ from .groups import Connections, Groups, overlapping_groups, partition_groups
 from .ids import encode
 from .limits import Standing, Subjects, evaluate, is_large
 from .lookthrough import lookthrough_values
-from .paths import control_paths, joined_ids, membership_paths
+from .paths import Paths, control_paths, joined_ids, membership_paths
 from .policy import Policy, get_policy
 from .portfolio import Portfolio, load_portfolio
 from .problems import issues_frame
@@ -138,23 +139,36 @@ def analyze(
     clock.lap("validate")
     n = coded.ids.size
     own = valid.ownership
-    control = compute_control(
-        n, owner=coded.owner, owned=coded.owned, voting=_known(own["voting"]),
-        flag=own["control"].to_numpy(bool), threshold=pol.control_threshold)
-    clock.lap("control")
-    build = overlapping_groups if grouping == "overlapping" else partition_groups
-    groups = build(control, coded.connections)
-    clock.lap("groups")
     fac = valid.facilities
-    values = facility_values(fac, obligor=obligor, guarantor=guarantor, kinds=coded.kind,
-                             policy=pol, fx=valid.fx)
-    exposure = entity_exposures(values, n)
-    chain = exposure.own_net + np.bincount(
-        control.controller, weights=exposure.own_net[control.controlled], minlength=n)
-    look = lookthrough_values(n, coded.owner, coded.owned, _known(own["share"]), exposure.own_net)
-    clock.lap("exposures")
-    group_frame, member_frame = _group_tables(coded, control, groups, exposure, pol, valid, own)
-    entity_frame = _entity_table(coded, control, groups, exposure, chain, look, pol, valid)
+
+    def amounts() -> tuple[pd.DataFrame, EntityExposure, np.ndarray]:
+        """Exposure values and look-through: they need no control, so they run alongside it."""
+        values = facility_values(fac, obligor=obligor, guarantor=guarantor, kinds=coded.kind,
+                                 policy=pol, fx=valid.fx)
+        exposure = entity_exposures(values, n)
+        look = lookthrough_values(n, coded.owner, coded.owned, _known(own["share"]),
+                                  exposure.own_net)
+        return values, exposure, look
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(amounts)
+        control = compute_control(
+            n, owner=coded.owner, owned=coded.owned, voting=_known(own["voting"]),
+            flag=own["control"].to_numpy(bool), threshold=pol.control_threshold)
+        clock.lap("control")
+        paths = pool.submit(control_paths, control, coded.ids, coded.owner, coded.owned,
+                            own["share"].to_numpy(np.float64), own["voting"].to_numpy(np.float64),
+                            own["control"].to_numpy(bool), id_text=coded.id_text)
+        build = overlapping_groups if grouping == "overlapping" else partition_groups
+        groups = build(control, coded.connections)
+        clock.lap("groups")
+        values, exposure, look = pending.result()
+        chain = exposure.own_net + np.bincount(
+            control.controller, weights=exposure.own_net[control.controlled], minlength=n)
+        clock.lap("exposures")
+        entity_frame = _entity_table(coded, control, groups, exposure, chain, look, pol, valid)
+        group_frame, member_frame = _group_tables(coded, control, groups, exposure, pol, valid,
+                                                  paths.result())
     checked = [
         declaration_issues(book.declarations, coded.ids, control, coded.owner, coded.owned,
                            own["share"].to_numpy(np.float64), pol.control_threshold),
@@ -215,7 +229,7 @@ def subjects_of(coded: Coded, exposure: EntityExposure, group: np.ndarray, membe
 
 
 def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: EntityExposure,
-                  pol: Policy, valid: ValidPortfolio, own: pd.DataFrame
+                  pol: Policy, valid: ValidPortfolio, paths: Paths
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     gids, gpos = unique_inverse(groups.group)
     k = gids.size
@@ -255,9 +269,6 @@ def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: Enti
         where = np.searchsorted(gids, list(groups.merged))
         merged[where] = [";".join(coded.ids[sorted(v)]) for v in groups.merged.values()]
     gframe["merged_roots"] = merged
-    paths = control_paths(control, coded.ids, coded.owner, coded.owned,
-                          own["share"].to_numpy(np.float64), own["voting"].to_numpy(np.float64),
-                          own["control"].to_numpy(bool), id_text=coded.id_text)
     mframe = pd.DataFrame({
         "group_id": _text_column(coded.id_text, groups.group),
         "entity_id": _text_column(coded.id_text, m),
