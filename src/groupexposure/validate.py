@@ -14,6 +14,7 @@ Row numbers count data rows from 1 (row 1 is the first line under the CSV header
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -342,8 +343,8 @@ def _all_distinct(frame: pd.DataFrame, cols: list[str], keys: np.ndarray | None)
 
 
 def _duplicates(table: str, frame: pd.DataFrame, cols: list[str], out: _Collector, *,
-                keys: np.ndarray | None = None) -> None:
-    if _all_distinct(frame, cols, keys):
+                keys: np.ndarray | None = None, distinct: bool | None = None) -> None:
+    if distinct if distinct is not None else _all_distinct(frame, cols, keys):
         return
     present = frame[cols].notna().all(axis=1)
     dup = frame[cols].duplicated(keep=False) & present
@@ -492,8 +493,17 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
     if (structural["code"].isin(list(FATAL_CODES))).any() or capital is None:
         raise ValidationError(structural)
 
-    frames = {t: _convert(t, getattr(portfolio, t), out) for t in TABLES}
-    ent, own, con, fac, fx = (frames[t] for t in TABLES)
+    pool = ThreadPoolExecutor(max_workers=1)  # the largest table alongside the others
+    try:
+        biggest = max(TABLES, key=lambda t: len(getattr(portfolio, t)))
+        pending = pool.submit(_convert, biggest, getattr(portfolio, biggest), out)
+        frames = {t: _convert(t, getattr(portfolio, t), out) for t in TABLES if t != biggest}
+        frames[biggest] = pending.result()
+        frames = {t: frames[t] for t in TABLES}
+        ent, own, con, fac, fx = (frames[t] for t in TABLES)
+        fac_distinct = pool.submit(_all_distinct, fac, ["facility_id"], None)
+    finally:
+        pool.shutdown(wait=False)
 
     refs = [("ownership", "owner_id"), ("ownership", "owned_id"), ("connections", "dependent_id"),
             ("connections", "depends_on_id"), ("facilities", "obligor_id"),
@@ -522,7 +532,7 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
              & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
              "a connection must join two different entities; got {dependent_id} on both ends")
 
-    _duplicates("facilities", fac, ["facility_id"], out)
+    _duplicates("facilities", fac, ["facility_id"], out, distinct=fac_distinct.result())
     out.rule("facilities", fac, fac["guarantor_id"].notna()
              & (fac["guarantor_id"] == fac["obligor_id"]), "self_reference", "guarantor_id",
              "the guarantor must differ from the obligor; got {obligor_id} as both")
