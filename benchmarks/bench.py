@@ -11,8 +11,8 @@ then, each in a fresh process so that peak memory is measured on its own:
 Usage::
 
     pip install '.[bench]'
-    python benchmarks/bench.py                      # 10k, 100k, 1M; results in benchmarks/results.json
-    python benchmarks/bench.py --sizes 10000 100000 --repeat 3
+    python benchmarks/bench.py                      # 10k, 100k, 1M, best of 3; benchmarks/results.json
+    python benchmarks/bench.py --sizes 10000 100000 --repeat 1
 
 Results are printed as a Markdown table (the one in benchmarks/README.md).
 """
@@ -102,7 +102,7 @@ def _machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (best kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
