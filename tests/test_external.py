@@ -217,6 +217,24 @@ def test_lei_identifiers_become_the_entity_id() -> None:
         "529900T8BM49AURSDO55", "529900T8BM49AURSDO55", "rec1"]
 
 
+def test_bods_json_lines_and_refusals(tmp_path: Path) -> None:
+    statements = json.loads((BODS / "joint-ownership.json").read_text())
+    lines = tmp_path / "joint.jsonl"
+    lines.write_text("\n".join(json.dumps(st) for st in statements) + "\n")
+    assert len(gx.read_bods(lines).ownership) == len(gx.read_bods(BODS / "joint-ownership.json")
+                                                     .ownership) == 3
+    old = [{"statementID": "x", "statementType": "ownershipOrControlStatement"}]
+    with pytest.raises(ValueError, match=r"1 statements use statementType \(BODS 0.2/0.3\); this "
+                       "reader reads BODS 0.4"):
+        gx.read_bods(old)
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    with pytest.raises(ValueError, match=r"broken\.json is neither JSON nor JSON Lines"):
+        gx.read_bods(broken)
+    with pytest.raises(ValueError, match="as_of must be a date written YYYY-MM-DD; got '31/12/2019'"):
+        gx.read_bods(BODS / "fermcat.json", as_of="31/12/2019")
+
+
 # --- GLEIF -------------------------------------------------------------------------------------
 
 CHILD, MIDDLE, TOP = "98450051BS9C610A8T78", "2138002YAB7Z9KO21397", "984500501A1B1045PB30"
@@ -346,6 +364,10 @@ def test_not_a_gleif_file_is_refused_with_its_first_line(tmp_path: Path) -> None
         gx.read_gleif(bad)
     with pytest.raises(ValueError, match="holds LEI records; pass it as entities="):
         gx.read_gleif(GLEIF / "test-gleif-entities.csv")
+    other = tmp_path / "x.xml"
+    other.write_text("<?xml version='1.0'?><Other/>")
+    with pytest.raises(ValueError, match="an XML file that is neither GLEIF relationship"):
+        gx.read_gleif(other)
 
 
 # --- merging -----------------------------------------------------------------------------------
@@ -447,6 +469,9 @@ def test_cli_refuses_a_missing_file_and_a_date_without_a_file(
     assert f"--ownership {tmp_path / 'nope.json'}: no such file" in capsys.readouterr().err
     assert main(["analyze", str(d), "--as-of", "2020-01-01"]) == 2
     assert "--as-of applies to --ownership files" in capsys.readouterr().err
+    assert main(["analyze", str(d), "--ownership", str(BODS / "fermcat.json"),
+                 "--as-of", "2020-13-01"]) == 2
+    assert "as_of must be a date written YYYY-MM-DD; got '2020-13-01'" in capsys.readouterr().err
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .external import ExternalOwnership
+from .external import ExternalOwnership, as_date
 from .problems import Problem, issues_frame
 
 __all__ = ["CONTROL_INTERESTS", "read_bods"]
@@ -258,14 +258,16 @@ def read_bods(path: str | Path | list[dict[str, Any]], *,
     ``path`` is a JSON file (a list of statements) or the statements themselves. ``as_of`` (a date
     or ``YYYY-MM-DD``) gives the picture on that date; without it, the latest.
     """
-    when = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    when = as_date(as_of)
     if isinstance(path, list):
         statements, name = path, "BODS statements"
     else:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        statements = data if isinstance(data, list) else data.get("statements", [data])
-        name = Path(path).name
+        statements, name = _load(Path(path)), Path(path).name
+    old = [st for st in statements if "recordType" not in st and "statementType" in st]
+    if old:
+        raise ValueError(
+            f"{name}: {len(old)} statements use statementType (BODS 0.2/0.3); this reader reads "
+            "BODS 0.4 (recordId, recordType, recordDetails)")
     reader = _Reader(name, when)
     latest = _latest(statements, when)
     closed = {rid for rid, st in latest.items() if st.get("recordStatus") == "closed"}
@@ -288,6 +290,21 @@ def read_bods(path: str | Path | list[dict[str, Any]], *,
     return ExternalOwnership(entities=entities, ownership=_combine(links) if len(links) else links,
                              declarations=pd.DataFrame(reader.declarations),
                              notes=issues_frame(reader.notes), source=name)
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    """Statements from a JSON array (or an object with ``statements``) or JSON Lines."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as first:
+        try:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError:
+            raise ValueError(f"{path.name} is neither JSON nor JSON Lines: {first}") from None
+    if isinstance(data, list):
+        return data
+    return list(data.get("statements", [data])) if isinstance(data, dict) else []
 
 
 def _combine(links: pd.DataFrame) -> pd.DataFrame:

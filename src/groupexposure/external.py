@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ __all__ = [
     "ENTITY_COLUMNS",
     "LINK_COLUMNS",
     "ExternalOwnership",
+    "as_date",
     "merge_ownership",
     "read_ownership",
 ]
@@ -106,6 +108,16 @@ class ExternalOwnership:
                 f"{len(self.ownership)} links, {len(self.connections)} connections, "
                 f"{len(self.declarations)} declarations, {len(self.exceptions)} exceptions, "
                 f"{len(self.notes)} notes)")
+
+
+def as_date(value: str | dt.date | None) -> dt.date | None:
+    """``as_of`` as a date; a text that is not ``YYYY-MM-DD`` is refused with what was given."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"as_of must be a date written YYYY-MM-DD; got {value!r}") from None
 
 
 def read_ownership(path: str | Path, *, as_of: str | None = None,

@@ -48,7 +48,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from .external import ExternalOwnership
+from .external import ExternalOwnership, as_date
 from .problems import Problem, issues_frame
 
 __all__ = ["read_gleif"]
@@ -310,7 +310,7 @@ def read_gleif(relationships: Source | Sequence[Source], *,
     names, kinds (``EntityCategory`` FUND → ``fund``) and countries; LEIs without one are added with a
     blank name. See the module notes for what each relationship type becomes.
     """
-    when = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    when = as_date(as_of)
     sources = _many(relationships)
     parts, exceptions, notes, names = [], [], [], []
     for src in sources:
