@@ -41,3 +41,26 @@ def test_workbook_neutralises_formulas(tmp_path: Path):
     wb = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))
     names = [c.value for c in wb["Entities"]["B"]]
     assert names[1] == "'=HYPERLINK(\"x\")"
+
+
+def test_large_sheets_keep_the_most_relevant_rows_and_say_so(tmp_path: Path, monkeypatch):
+    import groupexposure.excel as excel
+
+    monkeypatch.setattr(excel, "MAX_SHEET_ROWS", 3)
+    result = gx.analyze(gx.datasets.ningxia(), policy="basel")
+    path = result.to_excel(tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    groups = wb["Groups"]
+    assert groups.max_row == 1 + 3
+    header = [c.value for c in groups[1]]
+    shown = [row[header.index("group_id")] for row in groups.iter_rows(min_row=2, values_only=True)]
+    top3 = result.groups.sort_values("utilisation", ascending=False)["group_id"].head(3).tolist()
+    assert shown == top3  # the breach first, then the warning, then the next most used
+    members = wb["Members"]
+    first = [row[0] for row in members.iter_rows(min_row=2, values_only=True)]
+    assert set(first) == {top3[0]}  # members of the most used group come first
+    summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    n_groups = len(result.groups)
+    assert summary["sheet Groups"] == (f"first 3 of {n_groups:,} rows (most relevant first); "
+                                       "every row is in the CSV files")
+    assert "sheet Breaches and warnings" not in summary  # two rows: not cut

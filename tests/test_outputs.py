@@ -156,3 +156,23 @@ def test_synthetic_is_reproducible_and_realistic(tmp_path: Path):
     assert (r.entities["kind"] == "individual").any()
     assert main(["synthetic", "500", str(tmp_path / "s"), "--seed", "2"]) == 0
     assert len(gx.analyze(tmp_path / "s").entities) == 500
+
+
+def test_cli_report_option(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import groupexposure.cli as cli
+
+    data = str(gx.datasets.ningxia_path())
+    assert main(["analyze", data, "--out", str(tmp_path / "never"), "--report", "never"]) == 0
+    assert not (tmp_path / "never" / "report.xlsx").exists()
+    assert (tmp_path / "never" / "groups.csv").exists()
+    monkeypatch.setattr(cli, "REPORT_AUTO_MAX_ENTITIES", 5)  # the example book has more
+    capsys.readouterr()
+    assert main(["analyze", data, "--out", str(tmp_path / "auto")]) == 0
+    n = len(gx.load_portfolio(data).entities)
+    assert (f"report.xlsx and report.html not written: {n:,} entities is more than 5 "
+            "(--report always writes them)") in capsys.readouterr().out
+    assert not (tmp_path / "auto" / "report.html").exists()
+    assert main(["analyze", data, "--out", str(tmp_path / "always"), "--report", "always"]) == 0
+    assert (tmp_path / "always" / "report.xlsx").exists()
+    assert (tmp_path / "always" / "report.html").exists()

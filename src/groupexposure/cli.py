@@ -23,6 +23,9 @@ from .problems import ValidationError, format_problems
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INVALID, EXIT_DECLINED = 0, 2, 3
+REPORT_AUTO_MAX_ENTITIES = 50_000
+"""Above this, ``analyze --report auto`` writes the CSV files only (and says so): the reports take
+seconds of drawing that a batch run over a whole book does not need."""
 
 
 class _Progress:
@@ -67,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("data_dir", type=Path)
     a.add_argument("--out", type=Path, default=Path("groupexposure-out"),
                    help="where to write the CSV files (default: ./groupexposure-out)")
+    a.add_argument("--report", default="auto", choices=["auto", "always", "never"],
+                   help="also write report.xlsx and report.html: auto (default) for books of at "
+                   f"most {REPORT_AUTO_MAX_ENTITIES:,} entities, always, or never")
     _common(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path)
@@ -121,12 +127,22 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     progress = _Progress(sys.stderr)
     result = analyze(_load(data_dir, args), policy=args.policy, grouping=args.grouping,
                      on_error=args.on_error, progress=progress)
+    start = time.perf_counter()
     written = list(result.to_csv(args.out).values())
-    try:
-        written.append(result.to_excel(args.out / "report.xlsx"))
-        written.append(result.to_html(args.out / "report.html"))
-    except ImportError as err:  # the report extra is not installed: say how to get it
-        print(f"no report.xlsx or report.html: {err}", file=sys.stderr)
+    progress("write", time.perf_counter() - start)
+    mode = getattr(args, "report", "always")
+    n = len(result.entities)
+    if mode == "always" or (mode == "auto" and n <= REPORT_AUTO_MAX_ENTITIES):
+        start = time.perf_counter()
+        try:
+            written.append(result.to_excel(args.out / "report.xlsx"))
+            written.append(result.to_html(args.out / "report.html"))
+        except ImportError as err:  # the report extra is not installed: say how to get it
+            print(f"no report.xlsx or report.html: {err}", file=sys.stderr)
+        progress("report", time.perf_counter() - start)
+    elif mode == "auto":
+        print(f"report.xlsx and report.html not written: {n:,} entities is more than "
+              f"{REPORT_AUTO_MAX_ENTITIES:,} (--report always writes them)", file=out)
     print(result.summary(), file=out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out.resolve()}", file=out)
     return EXIT_OK

@@ -4,6 +4,11 @@ Sheets: Summary, Groups, Breaches and warnings, Large exposures, Members, Entiti
 Guarantee circles, Issues. Every sheet has a frozen header row, an autofilter, column widths that
 fit, number formats for amounts (``#,##0``) and percentages (``0.00%``), and status cells coloured
 (breach red, warning amber). Text that a spreadsheet would run as a formula is neutralised.
+
+A workbook is for reading: each sheet holds at most :data:`MAX_SHEET_ROWS` rows, the most relevant
+first (groups by utilisation, members of those groups, entities by net exposure, headroom from the
+least, issues by severity). The Summary sheet says, for every sheet that was cut, how many rows it
+shows of how many; the CSV files hold every row. (Excel itself stops at 1,048,576 rows.)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ PERCENT_COLUMNS = {"ratio", "limit", "utilisation", "share", "of_tier1", "top10_
                    "top20_share", "ratio_before", "ratio_after"}
 STATUS_FILL = {"breach": "F8CBAD", "warning": "FFE699", "ok": "E2EFDA"}
 MAX_WIDTH = 60
+MAX_SHEET_ROWS = 5_000
 
 
 def _openpyxl() -> object:
@@ -56,6 +62,29 @@ def _summary(result: AnalysisResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 
+def _ranked(result: AnalysisResult) -> dict[str, pd.DataFrame]:
+    """Every table sheet, its most relevant rows first."""
+    g = result.groups
+    by_use = g.sort_values(["utilisation", "exposure", "group_id"], ascending=[False, False, True],
+                           na_position="last")
+    rank = pd.Series(range(len(by_use)), index=by_use["group_id"].to_numpy())
+    members = result.members
+    members = members.assign(_r=members["group_id"].map(rank)).sort_values(
+        ["_r", "entity_id"], kind="stable").drop(columns="_r")
+    entities = result.entities.sort_values(["own_net", "entity_id"], ascending=[False, True],
+                                           kind="stable")
+    return {
+        "Groups": by_use,
+        "Breaches and warnings": result.breaches,
+        "Large exposures": result.large_exposures,
+        "Members": members,
+        "Entities": entities,
+        "Headroom": result.headroom.replace([float("inf")], pd.NA),
+        "Guarantee circles": result.guarantee_circles,
+        "Issues": result.issues,
+    }
+
+
 def write_excel(result: AnalysisResult, path: str | Path) -> Path:
     """Write the committee workbook; returns its path."""
     _openpyxl()
@@ -63,17 +92,16 @@ def write_excel(result: AnalysisResult, path: str | Path) -> Path:
     from openpyxl.utils import get_column_letter
 
     out = Path(path)
-    sheets = {
-        "Summary": _summary(result),
-        "Groups": result.groups,
-        "Breaches and warnings": result.breaches,
-        "Large exposures": result.large_exposures,
-        "Members": result.members,
-        "Entities": result.entities,
-        "Headroom": result.headroom.replace([float("inf")], pd.NA),
-        "Guarantee circles": result.guarantee_circles,
-        "Issues": result.issues,
-    }
+    tables = _ranked(result)
+    summary = _summary(result)
+    cut = [(f"sheet {name}", f"first {MAX_SHEET_ROWS:,} of {len(frame):,} rows (most relevant "
+            f"first); every row is in the CSV files")
+           for name, frame in tables.items() if len(frame) > MAX_SHEET_ROWS]
+    if cut:
+        summary = pd.concat([summary, pd.DataFrame(cut, columns=["measure", "value"])],
+                            ignore_index=True)
+    sheets = {"Summary": summary, **{name: frame.head(MAX_SHEET_ROWS)
+                                     for name, frame in tables.items()}}
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame = neutralise(frame.reset_index(drop=True))

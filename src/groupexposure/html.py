@@ -22,15 +22,18 @@ if TYPE_CHECKING:
 
 __all__ = ["write_html"]
 
-MAX_TREES = 200  # a page stays readable; the tables list every flagged group
+MAX_TREES = 30  # a page stays readable and quick to write; the tables list every flagged group
 STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
 font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}th{background:#eee}
 .breach{background:#f8cbad}.warning{background:#ffe699}h2{margin-top:1.5em}"""
 
 
 def _svg(fig: Any) -> str:
+    """The figure as inline SVG; text stays text (``svg.fonttype: none``): several times faster
+    than drawing every glyph as a path, and the browser draws Chinese names with its own fonts."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with _pyplot().rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     _pyplot().close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]

@@ -6,12 +6,12 @@ with exactly the columns of SPEC §8 (more may follow). ``graph`` builds the net
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -21,6 +21,8 @@ from .safe import escape, neutralise, write_csv
 from .schema import Capital
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from .analysis import Coded
     from .concentration import Concentration
     from .control import Control
@@ -131,12 +133,14 @@ class AnalysisResult(DecisionBookMixin):
         """Write groups.csv, entities.csv, members.csv and issues.csv (UTF-8, header row)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        written: dict[str, Path] = {}
-        for name in ("groups", "entities", "members", "issues"):
-            path = out / f"{name}.csv"
-            write_csv(neutralise(getattr(self, name)), path)
-            written[name] = path
-        return written
+        written = {name: out / f"{name}.csv" for name in ("entities", "members", "groups", "issues")}
+
+        def write(name: str) -> None:
+            write_csv(neutralise(getattr(self, name)), written[name])
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow writes without the GIL
+            list(pool.map(write, written))
+        return {name: written[name] for name in ("groups", "entities", "members", "issues")}
 
     def to_excel(self, path: str | Path) -> Path:
         """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
@@ -166,6 +170,8 @@ class AnalysisResult(DecisionBookMixin):
         ultimate_parent_id``; edges ``owner → owned`` carry ``share, voting, control`` (the flag)
         and ``controls`` (the owner controls the owned entity, directly or through others).
         """
+        import networkx as nx  # imported here: an analysis that never asks for it does not pay
+
         g: nx.DiGraph = nx.DiGraph()
         ent = self.entities
         attrs = ent[["name", "kind", "own_original", "own_net", "chain_net", "lookthrough_net",
