@@ -40,9 +40,9 @@ def guarantee_circles(result: AnalysisResult) -> pd.DataFrame:
     g_dst = fv["obligor"].to_numpy()[has]
     # the nominal guarantee, whether or not the policy lets it be substituted
     after = fv["after_collateral"].to_numpy()[has]
-    guaranteed = result.facilities.loc[has, ["guaranteed_amount", "currency"]]
-    amount = guaranteed["guaranteed_amount"].to_numpy(np.float64) \
-        * guaranteed["currency"].map(result.fx).to_numpy(np.float64)
+    given = result.facilities.loc[has, ["guaranteed_amount", "currency"]]
+    amount = given["guaranteed_amount"].to_numpy(np.float64) \
+        * given["currency"].map(result.fx).to_numpy(np.float64)
     nominal = np.where(np.isnan(amount), after, np.minimum(amount, after))
     con = result.coded.connections
     is_g = con.kind == "guarantee"
