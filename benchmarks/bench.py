@@ -6,6 +6,8 @@ then, each in a fresh process so that peak memory is measured on its own:
 * ``analyze``: ``gx.analyze(DIR)`` from the CSV files, with every stage timed (read, validate,
   control, groups, exposures, limits) and the CSV output written (write);
 * ``duckdb``: the recursive-CTE roll-up of ``duckdb_rollup.sql`` on the same files;
+* ``cli``: ``groupexposure analyze DIR --out OUT`` as a command (wall time, interpreter start,
+  reading, analysis and the four CSV files; above 50,000 entities it writes no reports by default);
 * ``checks`` (largest size only): single ``result.check`` calls and ``result.check_many``.
 
 Usage::
@@ -48,6 +50,14 @@ def _child(task: str, data: str, out: str) -> None:
         result["t_total"] = end - start
         result["groups"] = len(r.groups)
         result["breaches"] = int((r.groups["status"] == "breach").sum())
+    elif task == "cli":
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "groupexposure", "analyze", data, "--out", out],
+                       check=True, capture_output=True)
+        result["t_total"] = time.perf_counter() - start
+        result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+        print(json.dumps(result))
+        return
     elif task == "duckdb":
         import duckdb
 
@@ -116,14 +126,15 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "groupexposure", "synthetic", str(n), str(data),
                             "--seed", "1"], check=True, capture_output=True)
         best: dict[str, dict[str, float]] = {}
-        for task in ("analyze", "duckdb"):
+        for task in ("analyze", "duckdb", "cli"):
             runs = [_run(task, data, args.data / f"out{n}") for _ in range(args.repeat)]
             best[task] = min(runs, key=lambda r: r["t_total"])
             if task == "analyze":
                 print(f"  n={n:,} analyze {best[task]['t_analyze']:.2f}s", file=sys.stderr)
         row = {"n": n, **{f"analyze_{k}": v for k, v in best["analyze"].items()},
                "duckdb_s": best["duckdb"]["t_total"],
-               "duckdb_peak_rss_gib": best["duckdb"]["peak_rss_gib"]}
+               "duckdb_peak_rss_gib": best["duckdb"]["peak_rss_gib"],
+               "cli_s": best["cli"]["t_total"], "cli_peak_rss_gib": best["cli"]["peak_rss_gib"]}
         row["ratio"] = row["analyze_t_analyze"] / row["duckdb_s"]
         if n == max(args.sizes):
             row.update({k: v for k, v in _run("checks", data, args.data / "unused").items()
@@ -134,12 +145,13 @@ def main() -> None:
     stages = ["read", "validate", "control", "groups", "exposures", "limits", "write"]
     print(f"\nmachine: {_machine()}\n")
     print("| counterparties | " + " | ".join(stages) + " | analyze (read to limits) | peak RSS | "
-          "DuckDB roll-up | ratio |")
-    print("|---:|" + "---:|" * (len(stages) + 4))
+          "DuckDB roll-up | ratio | CLI `analyze` | CLI ratio |")
+    print("|---:|" + "---:|" * (len(stages) + 6))
     for r in rows:
         cells = [f"{r.get(f'analyze_t_{s}', float('nan')):.2f}" for s in stages]
         print(f"| {r['n']:,} | " + " | ".join(cells) + f" | {r['analyze_t_analyze']:.2f} s | "
-              f"{r['analyze_peak_rss_gib']:.2f} GiB | {r['duckdb_s']:.2f} s | {r['ratio']:.1f}x |")
+              f"{r['analyze_peak_rss_gib']:.2f} GiB | {r['duckdb_s']:.2f} s | {r['ratio']:.1f}x | "
+              f"{r['cli_s']:.2f} s | {r['cli_s'] / r['duckdb_s']:.1f}x |")
     for r in rows:
         if "checks_per_s" in r:
             print(f"\nchecks at {r['n']:,}: {r['checks_per_s']:,.0f} check()/s, "

@@ -31,7 +31,7 @@ PERCENT_COLUMNS = {"ratio", "limit", "utilisation", "share", "of_tier1", "top10_
                    "top20_share", "ratio_before", "ratio_after"}
 STATUS_FILL = {"breach": "F8CBAD", "warning": "FFE699", "ok": "E2EFDA"}
 MAX_WIDTH = 60
-MAX_SHEET_ROWS = 5_000
+MAX_SHEET_ROWS = 2_000
 
 
 def _openpyxl() -> object:
