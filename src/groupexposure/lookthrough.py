@@ -153,19 +153,16 @@ def integrated_ownership(ownership: pd.DataFrame, owner_id: str) -> pd.Series:
 
 
 def integrated_pairs(n: int, owner: np.ndarray, owned: np.ndarray, share: np.ndarray,
-                     holders: np.ndarray, subjects: np.ndarray, *, chunk: int = 16) -> np.ndarray:
-    """``I(holders[i], subjects[i])`` for each pair, solving for a few holders at a time."""
-    a = _matrix(n, owner, owned, share)
-    at = a.T.tocsr()
+                     holders: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+    """``I(holders[i], subjects[i])`` for each pair: one solve (row x of G) per distinct holder."""
+    at = _matrix(n, owner, owned, share).T.tocsr()
     cycles = _cycles(at)
+    subjects = np.asarray(subjects, np.int64)
     out = np.zeros(len(holders))
     distinct, where = np.unique(np.asarray(holders, np.int64), return_inverse=True)
-    for start in range(0, distinct.size, chunk):
-        block = distinct[start:start + chunk]
-        e = np.zeros((n, block.size))
-        e[block, np.arange(block.size)] = 1.0
-        z = np.column_stack([_solve(at, e[:, j], cycles) for j in range(block.size)])
-        z = z / cycles.g[block]
-        pick = (where >= start) & (where < start + block.size)
-        out[pick] = z[np.asarray(subjects)[pick], where[pick] - start]
+    for k, x in enumerate(distinct):
+        e = np.zeros(n)
+        e[x] = 1.0
+        pick = where == k
+        out[pick] = _solve(at, e, cycles)[subjects[pick]] / cycles.g[x]
     return out
