@@ -7,7 +7,7 @@ import math
 import pytest
 
 import groupexposure as gx
-from groupexposure.concentration import gini, hhi_measures
+from groupexposure.measures.concentration import gini, hhi_measures
 from tests.conftest import make_book
 
 

@@ -44,7 +44,7 @@ def test_workbook_neutralises_formulas(tmp_path: Path):
 
 
 def test_large_sheets_keep_the_most_relevant_rows_and_say_so(tmp_path: Path, monkeypatch):
-    import groupexposure.excel as excel
+    import groupexposure.report.excel as excel
 
     monkeypatch.setattr(excel, "MAX_SHEET_ROWS", 3)
     result = gx.analyze(gx.datasets.ningxia(), policy="basel")

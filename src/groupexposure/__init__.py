@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 
 from . import datasets
-from . import policy as policies
 from .analysis import analyze
-from .bods import read_bods
-from .external import ExternalOwnership, merge_ownership, read_ownership
-from .gleif import read_gleif
-from .lookthrough import integrated_ownership
-from .plots import plot_group
-from .policy import InstitutionRelief, LimitRule, Policy, get_policy
-from .portfolio import Portfolio, load_portfolio
-from .problems import ValidationError
+from .core.lookthrough import integrated_ownership
+from .io.bods import read_bods
+from .io.external import ExternalOwnership, merge_ownership, read_ownership
+from .io.files import load_portfolio
+from .io.gleif import read_gleif
+from .model import policy as policies
+from .model.issues import ValidationError
+from .model.policy import InstitutionRelief, LimitRule, Policy, get_policy
+from .model.portfolio import Portfolio
+from .model.schema import Capital, Connection, Entity, EntityKind, Facility, Ownership, Product
+from .report import plots
+from .report.plots import plot_group
 from .result import AnalysisResult
-from .schema import Capital, Connection, Entity, EntityKind, Facility, Ownership, Product
 
 __all__ = [
     "AnalysisResult",

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -22,41 +21,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._arrays import unique_inverse
-from .control import NONE, Control, compute_control
-from .declarations import declaration_issues, possible_control
-from .exposures import EntityExposure, entity_exposures, facility_values
-from .groups import Connections, Groups, overlapping_groups, partition_groups
-from .ids import encode
-from .limits import Standing, Subjects, evaluate, is_large
-from .lookthrough import lookthrough_values
-from .paths import Paths, control_paths, joined_ids, membership_paths
-from .policy import Policy, get_policy
-from .portfolio import Portfolio, load_portfolio
-from .problems import issues_frame
+from .core.coded import Coded
+from .core.control import NONE, Control, compute_control
+from .core.declarations import declaration_issues, possible_control
+from .core.exposures import EntityExposure, entity_exposures, facility_values
+from .core.groups import Connections, Groups, overlapping_groups, partition_groups
+from .core.ids import encode
+from .core.limits import Standing, evaluate, is_large, subjects_of
+from .core.lookthrough import lookthrough_values
+from .core.paths import Paths, control_paths, joined_ids, membership_paths
+from .io.files import load_portfolio
+from .model.issues import issues_frame
+from .model.policy import Policy, get_policy
+from .model.portfolio import Portfolio
 from .result import AnalysisResult
-from .schema import EntityKind
-from .validate import OnError, ValidPortfolio, validate
+from .validate.rules import OnError, ValidPortfolio, validate
 
 __all__ = ["Grouping", "analyze"]
 
 Grouping = Literal["overlapping", "partition"]
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class Coded:
-    """The validated tables as integer entity codes (code = position in the sorted id list)."""
-
-    ids: np.ndarray
-    id_text: pa.Array
-    entities: pd.DataFrame
-    kind: np.ndarray
-    gsib: np.ndarray
-    exempt: np.ndarray
-    owner: np.ndarray
-    owned: np.ndarray
-    connections: Connections
 
 
 def _text_column(values: pa.Array, codes: np.ndarray, null: np.ndarray | None = None) -> pd.Series:
@@ -205,27 +190,6 @@ class _Clock:
         self.t = now
         if self.progress is not None:
             self.progress(stage, self.timings[stage])
-
-
-def subjects_of(coded: Coded, exposure: EntityExposure, group: np.ndarray, member: np.ndarray,
-              root: np.ndarray, k: int) -> Subjects:
-    """Rule inputs for k subjects given memberships (subject index, member code)."""
-    net = exposure.own_net[member]
-    exempt = coded.exempt[member]
-    counted = np.where(exempt, 0.0, net)
-    is_bank = coded.kind[member] == EntityKind.bank.value
-    sizes = np.bincount(group, minlength=k)
-    return Subjects(
-        exposure=np.bincount(group, weights=counted, minlength=k),
-        loans=np.bincount(group, weights=np.where(exempt, 0.0, exposure.loans[member]),
-                          minlength=k),
-        kind=coded.kind[root],
-        any_gsib=np.bincount(group, weights=coded.gsib[member], minlength=k) > 0,
-        any_bank=np.bincount(group, weights=is_bank, minlength=k) > 0,
-        non_bank_exposure=np.bincount(group, weights=np.where(is_bank, 0.0, counted),
-                                      minlength=k),
-        all_exempt=np.bincount(group, weights=exempt, minlength=k) == sizes,
-    )
 
 
 def _group_tables(coded: Coded, control: Control, groups: Groups, exposure: EntityExposure,

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TextIO
 
 from .analysis import analyze
-from .external import merge_ownership, read_ownership
-from .policy import POLICIES
-from .portfolio import Portfolio, load_portfolio
-from .problems import ValidationError, format_problems
+from .io.external import merge_ownership, read_ownership
+from .io.files import load_portfolio
+from .model.issues import ValidationError, format_problems
+from .model.policy import POLICIES
+from .model.portfolio import Portfolio
 
 __all__ = ["main"]
 
@@ -115,7 +116,7 @@ def _load(data_dir: Path, args: argparse.Namespace) -> Portfolio:
             raise ValueError(f"--ownership {path}: no such file")
         ext = read_ownership(path, as_of=args.as_of, include_funds=args.include_funds)
         if args.gleif_entities and not ext.entities["name"].notna().any():
-            from .gleif import read_gleif
+            from .io.gleif import read_gleif
 
             ext = read_gleif(path, entities=args.gleif_entities, as_of=args.as_of,
                              include_funds=args.include_funds)

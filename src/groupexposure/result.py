@@ -15,20 +15,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .decisions import Decision, DecisionBookMixin, check, check_many
-from .policy import Policy
+from .decide.check import Decision, DecisionBookMixin, check, check_many
+from .model.policy import Policy
+from .model.schema import Capital
 from .safe import escape, neutralise, write_csv
-from .schema import Capital
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .analysis import Coded
-    from .concentration import Concentration
-    from .control import Control
-    from .explain import Explanation
-    from .exposures import EntityExposure
-    from .groups import Groups
+    from .core.coded import Coded
+    from .core.control import Control
+    from .core.exposures import EntityExposure
+    from .core.groups import Groups
+    from .decide.explain import Explanation
+    from .measures.concentration import Concentration
 
 __all__ = ["COLUMNS", "AnalysisResult"]
 
@@ -145,19 +145,19 @@ class AnalysisResult(DecisionBookMixin):
     def to_excel(self, path: str | Path) -> Path:
         """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
         Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``."""
-        from .excel import write_excel
+        from .report.excel import write_excel
 
         return write_excel(self, path)
 
     def to_html(self, path: str | Path) -> Path:
         """The self-contained HTML report; needs ``groupexposure[report]``."""
-        from .html import write_html
+        from .report.html import write_html
 
         return write_html(self, path)
 
     def plot_concentration(self, ax: Any = None, *, top: int = 20) -> Any:
         """The largest groups against Tier 1 and their limits (matplotlib Axes)."""
-        from .plots import plot_concentration
+        from .report.plots import plot_concentration
 
         return plot_concentration(self, ax, top=top)
 
@@ -206,27 +206,27 @@ class AnalysisResult(DecisionBookMixin):
     @cached_property
     def headroom(self) -> pd.DataFrame:
         """Room for more plain-loan exposure before the warning level and the limit."""
-        from .headroom import headroom
+        from .decide.headroom import headroom
 
         return headroom(self)
 
     @cached_property
     def guarantee_circles(self) -> pd.DataFrame:
         """Circles of mutual guarantees (担保圈) and the chains around them."""
-        from .circles import guarantee_circles
+        from .measures.circles import guarantee_circles
 
         return guarantee_circles(self)
 
     @cached_property
     def concentration(self) -> Concentration:
         """HHI, numbers-equivalent, top-10/20 shares, Gini; by sector and country vs Tier 1."""
-        from .concentration import concentration
+        from .measures.concentration import concentration
 
         return concentration(self)
 
     def explain(self, entity_id: str) -> Explanation:
         """Why ``entity_id`` is in each of its groups, its holding chain, exposures and rules."""
-        from .explain import explain
+        from .decide.explain import explain
 
         return explain(self, entity_id)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from ..portfolio import Portfolio, load_portfolio
+from ..io.files import load_portfolio
+from ..model.portfolio import Portfolio
 from .synthetic import synthetic, write_portfolio
 
 __all__ = ["ningxia", "ningxia_path", "synthetic", "write_portfolio"]

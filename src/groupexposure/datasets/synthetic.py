@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..portfolio import Portfolio
+from ..model.portfolio import Portfolio
 
 __all__ = ["synthetic", "write_portfolio"]
 

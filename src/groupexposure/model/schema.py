@@ -7,7 +7,7 @@ rules live in one place.
 
 Examples
 --------
->>> from groupexposure.schema import Facility, columns
+>>> from groupexposure.model.schema import Facility, columns
 >>> Facility(facility_id="F1", obligor_id="E1", drawn=100.0).product
 <Product.loan: 'loan'>
 >>> [c.name for c in columns("ownership")]

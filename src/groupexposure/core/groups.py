@@ -12,7 +12,7 @@ Examples
 A client (2) dependent on two unrelated roots (0 and 1) is in both their groups:
 
 >>> import numpy as np
->>> from groupexposure.control import compute_control
+>>> from groupexposure.core.control import compute_control
 >>> c = compute_control(3, owner=np.array([], int), owned=np.array([], int),
 ...                     voting=np.array([]), flag=np.array([], bool), threshold=0.5)
 >>> conns = Connections(dependent=np.array([2, 2]), depends_on=np.array([0, 1]),
@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import csr, expand, isin, isin_sorted, merge_unique, unique
+from .._arrays import csr, expand, isin, isin_sorted, merge_unique, unique
 from .control import NONE, Control, controlled_sets
 
 __all__ = ["Connections", "Groups", "overlapping_groups", "partition_groups"]

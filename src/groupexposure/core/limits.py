@@ -16,15 +16,29 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .policy import LimitRule, Policy
-from .schema import Capital, EntityKind
+from ..model.policy import LimitRule, Policy
+from ..model.schema import Capital, EntityKind
 
-__all__ = ["TOLERANCE", "RuleMatrix", "Standing", "Subjects", "evaluate", "is_large", "rule_matrix",
-           "status"]
+if TYPE_CHECKING:
+    from .coded import Coded
+    from .exposures import EntityExposure
+
+__all__ = [
+    "TOLERANCE",
+    "RuleMatrix",
+    "Standing",
+    "Subjects",
+    "evaluate",
+    "is_large",
+    "rule_matrix",
+    "status",
+    "subjects_of",
+]
 
 TOLERANCE = 1e-13
 
@@ -188,4 +202,25 @@ def evaluate(subjects: Subjects, rules: tuple[LimitRule, ...], policy: Policy, c
         measure_value=np.where(any_rule, m.measure[pick, cols], np.nan),
         capital_base_name=base_name[idx], capital_base=np.append(m.base, np.nan)[idx],
         ratio=ratio, limit=limit, utilisation=np.where(any_rule, ratio / limit, np.nan), status=st,
+    )
+
+
+def subjects_of(coded: Coded, exposure: EntityExposure, group: np.ndarray, member: np.ndarray,
+              root: np.ndarray, k: int) -> Subjects:
+    """Rule inputs for k subjects given memberships (subject index, member code)."""
+    net = exposure.own_net[member]
+    exempt = coded.exempt[member]
+    counted = np.where(exempt, 0.0, net)
+    is_bank = coded.kind[member] == EntityKind.bank.value
+    sizes = np.bincount(group, minlength=k)
+    return Subjects(
+        exposure=np.bincount(group, weights=counted, minlength=k),
+        loans=np.bincount(group, weights=np.where(exempt, 0.0, exposure.loans[member]),
+                          minlength=k),
+        kind=coded.kind[root],
+        any_gsib=np.bincount(group, weights=coded.gsib[member], minlength=k) > 0,
+        any_bank=np.bincount(group, weights=is_bank, minlength=k) > 0,
+        non_bank_exposure=np.bincount(group, weights=np.where(is_bank, 0.0, counted),
+                                      minlength=k),
+        all_exempt=np.bincount(group, weights=exempt, minlength=k) == sizes,
     )

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..safe import escape
 from .plots import _pyplot, plot_breakdown, plot_concentration, plot_group
-from .safe import escape
 
 if TYPE_CHECKING:
-    from .result import AnalysisResult
+    from ..result import AnalysisResult
 
 __all__ = ["write_html"]
 

@@ -41,8 +41,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .portfolio import Portfolio
-from .problems import Problem, issues_frame
+from ..model.issues import Problem, issues_frame
+from ..model.portfolio import Portfolio
 
 __all__ = [
     "DECLARATION_COLUMNS",

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .safe import escape
+from ..safe import escape
 
 if TYPE_CHECKING:
-    from .result import AnalysisResult
+    from ..result import AnalysisResult
 
 __all__ = ["Concentration", "concentration", "gini", "hhi_measures"]
 

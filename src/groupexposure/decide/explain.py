@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .control import NONE
-from .paths import pct
-from .safe import escape
+from ..core.control import NONE
+from ..core.paths import pct
+from ..safe import escape
 
 if TYPE_CHECKING:
-    from .result import AnalysisResult
+    from ..result import AnalysisResult
 
 __all__ = ["Explanation", "explain"]
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .limits import Subjects, rule_matrix
+from ..core.limits import Subjects, rule_matrix
 
 if TYPE_CHECKING:
-    from .result import AnalysisResult
+    from ..result import AnalysisResult
 
 __all__ = ["headroom"]
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from .problems import Problem
-from .schema import TABLES, columns
+from ..model.issues import Problem
+from ..model.portfolio import Portfolio, empty_table
+from ..model.schema import TABLES, columns
 
-__all__ = ["FILE_SUFFIXES", "REQUIRED_TABLES", "find_table", "read_capital", "read_table"]
+__all__ = ["FILE_SUFFIXES", "REQUIRED_TABLES", "find_table", "load_portfolio", "read_capital", "read_table"]
 
 FILE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
 REQUIRED_TABLES = ("entities", "ownership", "facilities")
@@ -98,3 +99,43 @@ def read_capital(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
                     '{"tier1": 1e9, "currency": "CNY"}')
         ]
     return data, []
+
+
+def load_portfolio(directory: str | Path) -> Portfolio:
+    """Read a portfolio directory: ``entities``, ``ownership``, ``facilities`` (required),
+    ``connections``, ``fx`` (optional) as CSV, Parquet or Excel, and ``capital.json``.
+
+    Nothing is validated here beyond being able to read the files: problems (a missing or unreadable
+    file) are kept on the portfolio and reported by :func:`groupexposure.analyze` together with every
+    other problem.
+    """
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        problems.append(
+            Problem("error", "missing_file", "portfolio", None, "", "", str(directory),
+                    f"{directory} is not a directory holding entities.csv, ownership.csv, "
+                    "facilities.csv and capital.json")
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    sources: dict[str, str] = {}
+    for table in TABLES:
+        path = find_table(directory, table) if directory.is_dir() else None
+        if path is None:
+            if table in REQUIRED_TABLES and directory.is_dir():
+                found = sorted(p.name for p in directory.iterdir())
+                problems.append(
+                    Problem("error", "missing_file", table, None, "", "", f"{table}.csv",
+                            f"{table}.csv (or .parquet/.xlsx) is required; {directory} holds "
+                            f"{', '.join(found) or 'nothing'}")
+                )
+            frames[table] = empty_table(table)
+            continue
+        frame, met = read_table(path)
+        problems.extend(met)
+        frames[table] = frame if frame is not None else empty_table(table)
+        sources[table] = path.name
+    capital, met = read_capital(directory / "capital.json")
+    if directory.is_dir():
+        problems.extend(met)
+    return Portfolio(**frames, capital=capital, sources=sources, problems=tuple(problems))

@@ -69,8 +69,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..model.issues import Problem, issues_frame
 from .external import ExternalOwnership, as_date
-from .problems import Problem, issues_frame
 
 __all__ = ["CONTROL_INTERESTS", "read_bods"]
 

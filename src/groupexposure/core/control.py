@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import (
+from .._arrays import (
     csr,
     expand,
     isin_sorted,

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .policy import Policy
-from .schema import Product
+from ..model.policy import Policy
+from ..model.schema import Product
 
 __all__ = ["EntityExposure", "entity_exposures", "facility_values"]
 

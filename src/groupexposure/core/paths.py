@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrays import isin, isin_sorted, search_sorted, unique_inverse
+from .._arrays import isin, isin_sorted, search_sorted, unique_inverse
 from .control import NONE, Control
 from .groups import Groups
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .safe import neutralise
+from ..safe import neutralise
 
 if TYPE_CHECKING:
-    from .result import AnalysisResult
+    from ..result import AnalysisResult
 
 __all__ = ["write_excel"]
 

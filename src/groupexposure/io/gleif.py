@@ -48,8 +48,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from ..model.issues import Problem, issues_frame
 from .external import ExternalOwnership, as_date
-from .problems import Problem, issues_frame
 
 __all__ = ["read_gleif"]
 

@@ -2,7 +2,7 @@
 
 Each table is checked in one vectorised pass; every failing cell becomes one row of the problems
 table (table, row, key, column, value, what would be valid). ``on_error="raise"`` turns any error
-into one :class:`~groupexposure.problems.ValidationError`; ``on_error="collect"`` drops the failing
+into one :class:`~groupexposure.model.issues.ValidationError`; ``on_error="collect"`` drops the failing
 rows, then the rows that depend on them (a facility whose obligor was dropped), and keeps every
 dropped row listed, so that rows read = rows used + rows listed for every table.
 
@@ -24,11 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError as PydanticValidationError
 
-from .ids import encode
-from .policy import Policy
-from .portfolio import Portfolio
-from .problems import ValidationError, close_matches, issues_frame
-from .schema import TABLES, Capital, ColumnSpec, columns
+from ..core.ids import encode
+from ..model.issues import ValidationError, close_matches, issues_frame
+from ..model.policy import Policy
+from ..model.portfolio import Portfolio
+from ..model.schema import TABLES, Capital, ColumnSpec, columns
 
 __all__ = ["KEYS", "ValidPortfolio", "external_rows", "validate"]
 
@@ -476,7 +476,7 @@ def _capital(portfolio: Portfolio, policy: Policy, out: _Collector) -> Capital |
 def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise") -> ValidPortfolio:
     """Check every rule of SPEC §1 at once and return the trusted tables.
 
-    Raises :class:`~groupexposure.problems.ValidationError` listing every problem when
+    Raises :class:`~groupexposure.model.issues.ValidationError` listing every problem when
     ``on_error="raise"`` and any error was found, or when a structural problem makes the input
     unusable; with ``on_error="collect"`` failing rows are dropped and listed in ``issues``.
     """

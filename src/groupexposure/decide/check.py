@@ -32,14 +32,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from ._arrays import csr, expand, unique, unique_inverse
-from .limits import TOLERANCE, RuleMatrix, Subjects, rule_matrix
-from .problems import close_matches
-from .safe import escape
-from .schema import EntityKind, Facility, Product
+from .._arrays import csr, expand, unique, unique_inverse
+from ..core.limits import TOLERANCE, RuleMatrix, Subjects, rule_matrix, subjects_of
+from ..model.issues import close_matches
+from ..model.schema import EntityKind, Facility, Product
+from ..safe import escape
 
 if TYPE_CHECKING:
-    from .result import AnalysisResult
+    from ..result import AnalysisResult
 
 __all__ = ["Decision", "RuleCheck", "check", "check_many"]
 
@@ -136,7 +136,6 @@ class _Book:
     """What the checks need, computed once per result."""
 
     def __init__(self, result: AnalysisResult) -> None:
-        from .analysis import subjects_of
 
         self.result = result
         c, m = result.coded, result.membership

@@ -14,19 +14,17 @@ Portfolio(2 entities, 1 ownership links, 0 connections, 1 facilities, 0 fx rates
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .io import REQUIRED_TABLES, find_table, read_capital, read_table
-from .problems import Problem
-from .schema import TABLES, Capital, columns
+from .issues import Problem
+from .schema import Capital, columns
 
-__all__ = ["Portfolio", "load_portfolio"]
+__all__ = ["Portfolio", "empty_table"]
 
 
-def _empty(table: str) -> pd.DataFrame:
+def empty_table(table: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=object) for c in columns(table)})
 
 
@@ -66,7 +64,7 @@ class Portfolio:
         cap = capital.model_dump() if isinstance(capital, Capital) else dict(capital)
         given = {"entities": entities, "ownership": ownership, "connections": connections,
                  "facilities": facilities, "fx": fx}
-        frames = {k: (v.copy() if v is not None else _empty(k)) for k, v in given.items()}
+        frames = {k: (v.copy() if v is not None else empty_table(k)) for k, v in given.items()}
         return cls(**frames, capital=cap, sources={k: f"{k} frame" for k in given})  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
@@ -79,43 +77,3 @@ class Portfolio:
             if isinstance(cap.get("tier1"), int | float)
             else f"Portfolio({len(self.entities)} entities; capital missing or invalid)"
         )
-
-
-def load_portfolio(directory: str | Path) -> Portfolio:
-    """Read a portfolio directory: ``entities``, ``ownership``, ``facilities`` (required),
-    ``connections``, ``fx`` (optional) as CSV, Parquet or Excel, and ``capital.json``.
-
-    Nothing is validated here beyond being able to read the files: problems (a missing or unreadable
-    file) are kept on the portfolio and reported by :func:`groupexposure.analyze` together with every
-    other problem.
-    """
-    directory = Path(directory)
-    problems: list[Problem] = []
-    if not directory.is_dir():
-        problems.append(
-            Problem("error", "missing_file", "portfolio", None, "", "", str(directory),
-                    f"{directory} is not a directory holding entities.csv, ownership.csv, "
-                    "facilities.csv and capital.json")
-        )
-    frames: dict[str, pd.DataFrame] = {}
-    sources: dict[str, str] = {}
-    for table in TABLES:
-        path = find_table(directory, table) if directory.is_dir() else None
-        if path is None:
-            if table in REQUIRED_TABLES and directory.is_dir():
-                found = sorted(p.name for p in directory.iterdir())
-                problems.append(
-                    Problem("error", "missing_file", table, None, "", "", f"{table}.csv",
-                            f"{table}.csv (or .parquet/.xlsx) is required; {directory} holds "
-                            f"{', '.join(found) or 'nothing'}")
-                )
-            frames[table] = _empty(table)
-            continue
-        frame, met = read_table(path)
-        problems.extend(met)
-        frames[table] = frame if frame is not None else _empty(table)
-        sources[table] = path.name
-    capital, met = read_capital(directory / "capital.json")
-    if directory.is_dir():
-        problems.extend(met)
-    return Portfolio(**frames, capital=capital, sources=sources, problems=tuple(problems))

@@ -1,0 +1,1 @@
+"""Reading: tables, capital.json and external ownership files (BODS, GLEIF) into a Portfolio."""

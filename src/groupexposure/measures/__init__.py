@@ -1,0 +1,1 @@
+"""Measures read from a result: concentration indices and guarantee circles."""

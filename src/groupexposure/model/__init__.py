@@ -1,0 +1,1 @@
+"""The data model: table schemas, policies, issue codes and the portfolio as given (imports only model/)."""
