@@ -23,10 +23,13 @@ from typing import Literal
 import pandas as pd
 
 __all__ = [
+    "ISSUE_CODES",
     "ISSUE_COLUMNS",
+    "IssueCode",
     "Problem",
     "ValidationError",
     "close_matches",
+    "issue",
     "issues_frame",
 ]
 
@@ -50,6 +53,79 @@ class Problem:
     column: str
     value: str
     message: str
+
+
+@dataclass(frozen=True)
+class IssueCode:
+    """One registered issue code: its severity and what it means, in one line."""
+
+    severity: Severity
+    meaning: str
+
+
+ISSUE_CODES: dict[str, IssueCode] = {
+    # reading files (io/)
+    "missing_file": IssueCode("error", "a required file or directory is absent"),
+    "unreadable_file": IssueCode("error", "a file could not be read or parsed"),
+    "missing_dependency": IssueCode("error", "a file format needs an optional package that is not installed"),
+    # columns and values (validate/)
+    "missing_column": IssueCode("error", "a required column is absent"),
+    "missing_value": IssueCode("error", "a required cell is blank"),
+    "not_a_number": IssueCode("error", "a numeric cell cannot be read as a finite number"),
+    "numeric_id": IssueCode("error", "an identifier column was read as numbers (leading zeros may be lost)"),
+    "out_of_range": IssueCode("error", "a number lies outside its valid range"),
+    "negative_amount": IssueCode("error", "an amount is negative"),
+    "invalid_bool": IssueCode("error", "a flag is not true/false"),
+    "unknown_value": IssueCode("error", "a value is not one of the column's allowed values"),
+    "invalid_capital": IssueCode("error", "capital.json is missing a figure or holds an invalid one"),
+    # cross-row rules (validate/)
+    "unknown_entity": IssueCode("error", "an id refers to no entity in entities.csv"),
+    "self_reference": IssueCode("error", "a link or guarantee names the same entity at both ends"),
+    "duplicate": IssueCode("error", "the same key appears on several rows"),
+    "sum_above_one": IssueCode("error", "an entity's owners hold more than 100% of its shares or votes"),
+    "closed_cycle": IssueCode("error", "a ring of holdings in which every share is held inside the ring"),
+    "missing_fx_rate": IssueCode("error", "a facility's currency has no rate in fx.csv"),
+    "dropped_dependency": IssueCode("error", "a row dropped because a row it depends on was dropped"),
+    # the analysis (core/, analysis.py)
+    "control_cycle": IssueCode("warning", "entities that control each other (one unit)"),
+    "multiple_controllers": IssueCode("warning", "two controllers, neither controlling the other"),
+    "ineligible_guarantor": IssueCode("info", "a guarantee ignored: the policy refuses its guarantor"),
+    "unused_entity": IssueCode("info", "an entity with no facility, holding or connection"),
+    "possible_control": IssueCode("warning", "a share range whose upper bound alone gives control"),
+    # external ownership (io/bods.py, io/gleif.py, core/declarations.py)
+    "declaration_conflict": IssueCode("warning", "two files declare different parents for one entity"),
+    "declared_parent_mismatch": IssueCode("warning", "declared parent differs from computed controller"),
+    "declared_share_mismatch": IssueCode("warning", "declared indirect share differs from computed"),
+    "declared_control_mismatch": IssueCode("warning", "declared control differs from computed control"),
+    "declared_share_unconfirmed": IssueCode("info", "a declared indirect share the data cannot confirm"),
+    "declaration_unchecked": IssueCode("info", "a declaration that could not be checked"),
+    "declaration_kept": IssueCode("info", "a declaration kept although its record is incomplete"),
+    "closed_record": IssueCode("info", "a record closed before the as_of date, left out"),
+    "unknown_party": IssueCode("warning", "a statement refers to a party the file does not describe"),
+    "duplicate_relationship": IssueCode("info", "the same relationship given twice; one kept"),
+    "link_already_given": IssueCode("info", "an external link already present in the bank's own ownership"),
+    "reporting_exception": IssueCode("info", "a GLEIF reporting exception: no parent reported, and why"),
+    "percentage_as_fraction": IssueCode("info", "a percentage read as a fraction"),
+    "fund_relationship": IssueCode("info", "a fund relationship left out (include_funds=False)"),
+    "inactive_relationship": IssueCode("info", "an inactive relationship left out"),
+    "outside_period": IssueCode("info", "a relationship outside the as_of date, left out"),
+    "unknown_relationship": IssueCode("info", "a relationship type not understood, left out"),
+    "void_registration": IssueCode("info", "a relationship with a void or retired registration, left out"),
+}
+"""Every issue code the library emits. New codes are added here, with a severity and a one-line meaning;
+:func:`issue` refuses a code that is not registered, so that the docs' list stays complete."""
+
+
+def issue(code: str, table: str, *, row: int | None = None, key: str = "", column: str = "",
+          value: object = "", message: str, severity: Severity | None = None) -> Problem:
+    """The one constructor of an issue row: the severity comes from the registry.
+
+    >>> issue("negative_amount", "facilities", row=2, key="facility_id=F1", column="drawn",
+    ...       value=-5, message="drawn must be >= 0; got -5").severity
+    'error'
+    """
+    registered = ISSUE_CODES[code]  # KeyError: register the code in ISSUE_CODES first
+    return Problem(severity or registered.severity, code, table, row, key, column, str(value), message)
 
 
 def issues_frame(problems: Iterable[Problem] | pd.DataFrame) -> pd.DataFrame:
