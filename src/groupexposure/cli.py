@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+
+from pydantic import ValidationError as PydanticValidationError
 
 from .analysis import analyze
 from .io.external import merge_ownership, read_ownership
@@ -20,10 +23,12 @@ from .io.files import load_portfolio
 from .model.issues import ValidationError, format_problems
 from .model.policy import POLICIES
 from .model.portfolio import Portfolio
+from .result import AnalysisResult
+from .staging import check_output_dir, staged_output
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_DECLINED = 0, 2, 3
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID, EXIT_DECLINED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 REPORT_AUTO_MAX_ENTITIES = 50_000
 """Above this, ``analyze --report auto`` writes the CSV files only (and says so): the reports take
 seconds of drawing that a batch run over a whole book does not need."""
@@ -124,24 +129,34 @@ def _load(data_dir: Path, args: argparse.Namespace) -> Portfolio:
     return merge_ownership(book, *sources)
 
 
-def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
-    progress = _Progress(sys.stderr)
-    result = analyze(_load(data_dir, args), policy=args.policy, grouping=args.grouping,
-                     on_error=args.on_error, progress=progress)
+def _write_outputs(result: AnalysisResult, stage: Path, args: argparse.Namespace,
+                   progress: _Progress) -> list[Path]:
+    """The CSV files, and the reports where asked, written into the staging folder."""
     start = time.perf_counter()
-    written = list(result.to_csv(args.out).values())
+    written = list(result.to_csv(stage).values())
     progress("write", time.perf_counter() - start)
     mode = getattr(args, "report", "always")
-    n = len(result.entities)
-    if mode == "always" or (mode == "auto" and n <= REPORT_AUTO_MAX_ENTITIES):
+    if mode == "always" or (mode == "auto" and len(result.entities) <= REPORT_AUTO_MAX_ENTITIES):
         start = time.perf_counter()
         try:
-            written.append(result.to_excel(args.out / "report.xlsx"))
-            written.append(result.to_html(args.out / "report.html"))
+            written.append(result.to_excel(stage / "report.xlsx"))
+            written.append(result.to_html(stage / "report.html"))
         except ImportError as err:  # the report extra is not installed: say how to get it
             print(f"no report.xlsx or report.html: {err}", file=sys.stderr)
         progress("report", time.perf_counter() - start)
-    elif mode == "auto":
+    return written
+
+
+def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
+    check_output_dir(args.out, [data_dir])  # before the analysis: a bad --out fails at once
+    progress = _Progress(sys.stderr)
+    result = analyze(_load(data_dir, args), policy=args.policy, grouping=args.grouping,
+                     on_error=args.on_error, progress=progress)
+    with staged_output(args.out, inputs=[data_dir]) as stage:
+        written = _write_outputs(result, stage, args, progress)
+    mode = getattr(args, "report", "always")
+    n = len(result.entities)
+    if mode == "auto" and n > REPORT_AUTO_MAX_ENTITIES:
         print(f"report.xlsx and report.html not written: {n:,} entities is more than "
               f"{REPORT_AUTO_MAX_ENTITIES:,} (--report always writes them)", file=out)
     print(result.summary(), file=out)
@@ -150,50 +165,98 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Whatever goes wrong, the user sees one line (what, where, what would be valid) and an exit status, never
+    a traceback: 2 for invalid input or options, 3 for a declined check, 130 when interrupted, 1 for a fault
+    of the library itself, whose full trace is written to a file the line names.
+    """
     stream = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
-        if args.command == "analyze":
-            return _run_analyze(args.data_dir, args, stream)
-        if args.command == "check":
-            result = analyze(_load(args.data_dir, args), policy=args.policy,
-                             grouping=args.grouping, on_error=args.on_error)
-            decision = result.check(
-                args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
-                currency=args.currency, guarantor_id=args.guarantor,
-                guaranteed_amount=args.guaranteed_amount, collateral_value=args.collateral)
-            if args.json:
-                print(decision.to_json(), file=stream)
-            else:
-                print(decision, file=stream)
-                print(decision.table.to_string(index=False), file=stream)
-            return EXIT_OK if decision.approved else EXIT_DECLINED
-        if args.command == "explain":
-            result = analyze(_load(args.data_dir, args), policy=args.policy,
-                             grouping=args.grouping, on_error=args.on_error)
-            explanation = result.explain(args.entity)
-            print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)
-            return EXIT_OK
-        if args.command == "synthetic":
-            from .datasets import synthetic, write_portfolio
-
-            book = synthetic(args.n, seed=args.seed)
-            write_portfolio(book, args.out_dir)
-            print(f"wrote {book!r} to {args.out_dir.resolve()}", file=stream)
-            return EXIT_OK
-        if args.command == "demo":
-            from .datasets import ningxia_path
-
-            print(f"Ningxia example ({ningxia_path()}):", file=stream)
-            return _run_analyze(ningxia_path(), args, stream)
+        return _dispatch(args, stream)
     except ValidationError as err:
         print(format_problems(err.problems), file=sys.stderr)
         return EXIT_INVALID
-    except ValueError as err:  # an unknown entity or an invalid proposal: say what, no traceback
+    except PydanticValidationError as err:  # a proposal or option that breaks its model
+        print(f"groupexposure {args.command}: {_pydantic_line(err)}", file=sys.stderr)
+        return EXIT_INVALID
+    except (ValueError, OSError) as err:  # an unknown entity, an invalid proposal, an unusable --out
+        if isinstance(err, BrokenPipeError):
+            return _quiet_after_broken_pipe()
         print(f"groupexposure {args.command}: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"groupexposure {args.command}: interrupted; no output folder was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # a bug: one line for the user, the whole trace in a file
+        trace = _write_trace(err)
+        print(f"groupexposure {args.command}: internal error ({type(err).__name__}: {err}); the full "
+              f"trace is in {trace}; please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
+    if args.command == "analyze":
+        return _run_analyze(args.data_dir, args, stream)
+    if args.command == "check":
+        result = analyze(_load(args.data_dir, args), policy=args.policy,
+                         grouping=args.grouping, on_error=args.on_error)
+        decision = result.check(
+            args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
+            currency=args.currency, guarantor_id=args.guarantor,
+            guaranteed_amount=args.guaranteed_amount, collateral_value=args.collateral)
+        if args.json:
+            print(decision.to_json(), file=stream)
+        else:
+            print(decision, file=stream)
+            print(decision.table.to_string(index=False), file=stream)
+        return EXIT_OK if decision.approved else EXIT_DECLINED
+    if args.command == "explain":
+        result = analyze(_load(args.data_dir, args), policy=args.policy,
+                         grouping=args.grouping, on_error=args.on_error)
+        explanation = result.explain(args.entity)
+        print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)
+        return EXIT_OK
+    if args.command == "synthetic":
+        from .datasets import synthetic, write_portfolio
+
+        book = synthetic(args.n, seed=args.seed)
+        write_portfolio(book, args.out_dir)
+        print(f"wrote {book!r} to {args.out_dir.resolve()}", file=stream)
+        return EXIT_OK
+    if args.command == "demo":
+        from .datasets import ningxia_path
+
+        print(f"Ningxia example ({ningxia_path()}):", file=stream)
+        return _run_analyze(ningxia_path(), args, stream)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown ones
+
+
+def _pydantic_line(err: PydanticValidationError) -> str:
+    """A pydantic error as one readable line: field, what is wrong, the value given."""
+    parts = []
+    for e in err.errors():
+        field = ".".join(str(x) for x in e["loc"]) or "value"
+        parts.append(f"{field}: {e['msg']} (got {e.get('input')!r})")
+    return "; ".join(parts)
+
+
+def _quiet_after_broken_pipe() -> int:
+    """The reader of our output went away (``| head``): stop quietly, as other command-line tools do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
+def _write_trace(err: BaseException) -> Path:
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="groupexposure-trace-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(err)))
+    return Path(name)
 
 
 def _json_default(obj: object) -> str:
