@@ -91,7 +91,9 @@ def _scan() -> tuple[list[Arrow], list[tuple[str, str, str, int]]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         source = _module(path)
         for node, where in _walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("groupexposure")):
+            ours = isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").startswith("groupexposure"))
+            if isinstance(node, ast.ImportFrom) and ours:
                 for target in _resolve(source, _is_package(path), node):
                     arrows.append(Arrow(source, target, where, node.lineno))
             else:

@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--report", default="auto", choices=["auto", "always", "never"],
                    help="also write report.xlsx and report.html: auto (default) for books of at "
                    f"most {REPORT_AUTO_MAX_ENTITIES:,} entities, always, or never")
+    a.add_argument("--format", default="csv", choices=["csv", "parquet"],
+                   help="the four tables as CSV (default) or Parquet files")
     _common(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path)
@@ -133,7 +135,8 @@ def _write_outputs(result: AnalysisResult, stage: Path, args: argparse.Namespace
                    progress: _Progress) -> list[Path]:
     """The CSV files, and the reports where asked, written into the staging folder."""
     start = time.perf_counter()
-    written = list(result.to_csv(stage).values())
+    writer = result.to_parquet if getattr(args, "format", "csv") == "parquet" else result.to_csv
+    written = list(writer(stage).values())
     progress("write", time.perf_counter() - start)
     mode = getattr(args, "report", "always")
     if mode == "always" or (mode == "auto" and len(result.entities) <= REPORT_AUTO_MAX_ENTITIES):
