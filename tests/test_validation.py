@@ -121,7 +121,8 @@ def test_amounts_ccf_enum_bool_and_numbers():
     assert "ccf must be a number in [0, 1]; got 1.2 — did you mean 0.012?" in msgs
     assert ("product must be one of loan, overdraft, bond, commitment, "
             "commitment_uncond_cancellable, guarantee_issued, standby_lc, performance_bond, "
-            "trade_lc, other; got Loan — did you mean loan?") in msgs
+            "trade_lc, bankers_acceptance, interbank_placement, interbank_deposit, other; "
+            "got Loan — did you mean loan?") in msgs
     assert "drawn must be a number >= 0; got 12% — did you mean 0.12?" in msgs
     assert {"collateral_value", "provision"} <= set(p.loc[p.code == "negative_amount", "column"])
     ent = pd.DataFrame({"entity_id": ["A"], "kind": ["company"], "is_gsib": ["maybe"]})

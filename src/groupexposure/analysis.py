@@ -78,7 +78,7 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
         entities=ent,
         kind=kind,
         gsib=ent["is_gsib"].to_numpy(dtype=bool),
-        exempt=pd.Series(kind).isin(exempt_kinds).to_numpy(),
+        exempt=_exempt(ent, kind, exempt_kinds),
         owner=owner,
         owned=owned,
         connections=Connections(dependent=dep, depends_on=on,
@@ -86,6 +86,15 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
                                 mutual=con["mutual"].to_numpy(dtype=bool)),
     )
     return coded, obligor, guarantor
+
+
+def _exempt(ent: pd.DataFrame, kind: np.ndarray, exempt_kinds: set[str]) -> np.ndarray:
+    """The policy's exempt kinds, overridden row by row by entities.csv ``exempt`` where given."""
+    by_kind = pd.Series(kind).isin(exempt_kinds).to_numpy()
+    if "exempt" not in ent:
+        return by_kind
+    given = ent["exempt"].reset_index(drop=True)
+    return np.where(given.notna().to_numpy(), given.eq(True).to_numpy(dtype=bool), by_kind)
 
 
 def analyze(

@@ -104,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     syn.add_argument("n", type=int)
     syn.add_argument("out_dir", type=Path)
     syn.add_argument("--seed", type=int, default=0)
+    from .returns.cli import add_arguments as returns_arguments
+
+    returns_arguments(sub.add_parser("returns", help="a regulatory large-exposure return (CSV and "
+                                     "workbook)"), sorted(POLICIES))
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
     _common(d)
@@ -228,6 +232,10 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
         write_portfolio(book, args.out_dir)
         print(f"wrote {book!r} to {args.out_dir.resolve()}", file=stream)
         return EXIT_OK
+    if args.command == "returns":
+        from .returns.cli import run as run_returns
+
+        return run_returns(args, stream)
     if args.command == "demo":
         from .datasets import ningxia_path
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .core.groups import Groups
     from .decide.explain import Explanation
     from .measures.concentration import Concentration
+    from .returns import Returns
 
 __all__ = ["COLUMNS", "AnalysisResult"]
 
@@ -237,6 +238,13 @@ class AnalysisResult(DecisionBookMixin):
         from .measures.concentration import concentration
 
         return concentration(self)
+
+    def returns(self, template: str) -> Returns:
+        """A regulatory large-exposure return (SPEC §11): ``basel_lex20``, ``eu_corep_le`` or
+        ``cn_g14``, as a dict of DataFrames with ``labels`` and ``issues``."""
+        from .returns import build_returns
+
+        return build_returns(self, template)
 
     def explain(self, entity_id: str) -> Explanation:
         """Why ``entity_id`` is in each of its groups, its holding chain, exposures and rules."""

@@ -92,6 +92,9 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "ineligible_guarantor": IssueCode("info", "a guarantee ignored: the policy refuses its guarantor"),
     "unused_entity": IssueCode("info", "an entity with no facility, holding or connection"),
     "possible_control": IssueCode("warning", "a share range whose upper bound alone gives control"),
+    # regulatory returns (returns/)
+    "return_cell_unavailable": IssueCode("info", "a return's cell the input cannot fill, left empty"),
+    "return_selection_incomplete": IssueCode("warning", "a return's selection rule could not be applied"),
     # external ownership (io/bods.py, io/gleif.py, core/declarations.py)
     "declaration_conflict": IssueCode("warning", "two files declare different parents for one entity"),
     "declared_parent_mismatch": IssueCode("warning", "declared parent differs from computed controller"),

@@ -47,11 +47,18 @@ DEFAULT_CCF: dict[Product, float] = {
     Product.standby_lc: 1.00,
     Product.performance_bond: 0.50,
     Product.trade_lc: 0.20,
+    Product.bankers_acceptance: 1.00,
+    Product.interbank_placement: 0.40,
+    Product.interbank_deposit: 0.40,
     Product.other: 0.40,
 }
 """Credit conversion factors applied to ``undrawn`` (SPEC §5). An unused line on a loan or overdraft
 is a commitment (0.40). Figures follow the Basel standardised approach (CRE20.93-20.101) as the spec
-tabulates them."""
+tabulates them. ``bankers_acceptance`` (银行承兑汇票, an acceptance the bank has given: a direct credit
+substitute) 1.00: Basel CRE20.100 ("direct credit substitutes ... and acceptances") and
+商业银行资本管理办法 (2023) 附件 表外项目信用转换系数 (银行承兑汇票 100%). ``interbank_placement`` (拆放同业)
+and ``interbank_deposit`` (存放同业) are on-balance-sheet (``drawn``); an unused interbank line is a
+commitment (0.40)."""
 
 
 class InstitutionRelief(BaseModel):

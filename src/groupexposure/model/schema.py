@@ -28,10 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TABLES",
+    "Book",
     "Capital",
     "ColumnSpec",
     "Connection",
     "ConnectionKind",
+    "CounterpartySector",
     "Entity",
     "EntityKind",
     "Facility",
@@ -77,7 +79,29 @@ class Product(StrEnum):
     standby_lc = "standby_lc"
     performance_bond = "performance_bond"
     trade_lc = "trade_lc"
+    bankers_acceptance = "bankers_acceptance"
+    interbank_placement = "interbank_placement"
+    interbank_deposit = "interbank_deposit"
     other = "other"
+
+
+class CounterpartySector(StrEnum):
+    """Institutional sector of a counterparty (entities.csv ``counterparty_sector``; the sectors of
+    the EU returns, e.g. COREP C 27.00 column 0050)."""
+
+    central_bank = "central_bank"
+    general_government = "general_government"
+    credit_institution = "credit_institution"
+    other_financial = "other_financial"
+    non_financial_corporation = "non_financial_corporation"
+    household = "household"
+
+
+class Book(StrEnum):
+    """Regulatory book of a facility (facilities.csv ``book``)."""
+
+    banking = "banking"
+    trading = "trading"
 
 
 Id = Annotated[str, Field(min_length=1)]
@@ -99,6 +123,14 @@ class Entity(_Record):
     sector: str | None = None
     is_gsib: bool = False
     lei: str | None = None
+    national_id: str | None = None
+    counterparty_sector: CounterpartySector | None = None
+    nace: str | None = None
+    is_institution: bool | None = None
+    """CRR institution; blank: ``kind == "bank"``."""
+    is_shadow_bank: bool = False
+    exempt: bool | None = None
+    """Exempt from the limits whatever the policy's exempt kinds say; blank: the policy decides."""
 
 
 class Ownership(_Record):
@@ -134,6 +166,8 @@ class Facility(_Record):
     guarantor_id: str | None = None
     guaranteed_amount: Amount | None = None
     collateral_value: Amount = 0.0
+    book: Book = Book.banking
+    defaulted: bool = False
 
 
 class FxRate(_Record):

@@ -268,7 +268,10 @@ def _convert(table: str, raw: pd.DataFrame, out: _Collector) -> pd.DataFrame:
                 out.add(table, frame, bad, "invalid_bool", spec.name,
                         spec.name + " must be true or false (also yes/no, 1/0); got "
                         + _text(col[bad]))
-            frame[spec.name] = flags.where(flags.notna(), bool(spec.default)).astype(bool)
+            if spec.default is None and not spec.required:  # a tri-state flag: blank = not given
+                frame[spec.name] = flags.where(flags.notna(), None).astype(object)
+            else:
+                frame[spec.name] = flags.where(flags.notna(), bool(spec.default)).astype(bool)
         else:  # enum
             text = (col if isinstance(col.dtype, pd.StringDtype)
                     else col.astype(object).where(col.notna(), "").astype(str))
