@@ -142,6 +142,13 @@ class AnalysisResult(DecisionBookMixin):
             list(pool.map(write, written))
         return {name: written[name] for name in ("groups", "entities", "members", "issues")}
 
+    def save(self, path: str | Path, carry: str | Path | None = None) -> Path:
+        """Write a snapshot for approval scripts (SPEC §10); ``carry``: a previous snapshot whose
+        open reservations it takes over. See :func:`groupexposure.open_snapshot`."""
+        from .ledger.save import save
+
+        return save(self, path, carry=carry)
+
     def to_excel(self, path: str | Path) -> Path:
         """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
         Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``."""
