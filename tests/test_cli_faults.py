@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import groupexposure as gx
-from groupexposure import cli
+from groupexposure import analysis, cli
 from groupexposure.datasets import ningxia_path, write_portfolio
 
 RUN = [sys.executable, "-m", "groupexposure"]
@@ -119,7 +119,7 @@ def test_an_unexpected_exception_is_one_line_naming_the_trace_file(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something inside broke")
 
-    monkeypatch.setattr(cli, "analyze", broken)
+    monkeypatch.setattr(analysis, "analyze", broken)
     code = cli.main(["analyze", str(ningxia_path()), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 1

@@ -13,18 +13,18 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError as PydanticValidationError
 
-from .analysis import analyze
-from .io.external import merge_ownership, read_ownership
-from .io.files import load_portfolio
+from .ledger import cli as ledger_cli
 from .model.issues import ValidationError, format_problems
 from .model.policy import POLICIES
-from .model.portfolio import Portfolio
-from .result import AnalysisResult
 from .staging import check_output_dir, staged_output
+
+if TYPE_CHECKING:
+    from .model.portfolio import Portfolio
+    from .result import AnalysisResult
 
 __all__ = ["main"]
 
@@ -81,11 +81,15 @@ def _parser() -> argparse.ArgumentParser:
                    f"most {REPORT_AUTO_MAX_ENTITIES:,} entities, always, or never")
     a.add_argument("--format", default="csv", choices=["csv", "parquet"],
                    help="the four tables as CSV (default) or Parquet files")
+    a.add_argument("--save", type=Path, default=None, metavar="SNAP",
+                   help="also save the analysis as a snapshot for check/reserve (SPEC §10)")
+    a.add_argument("--carry", type=Path, default=None, metavar="OLD_SNAP",
+                   help="with --save: take over the open reservations of this snapshot")
     _common(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
-    c.add_argument("data_dir", type=Path)
-    c.add_argument("--entity", required=True, help="the obligor's entity_id")
-    c.add_argument("--amount", required=True, type=float, help="drawn amount of the new facility")
+    c.add_argument("data_dir", type=Path, nargs="?", default=None)
+    c.add_argument("--entity", default=None, help="the obligor's entity_id")
+    c.add_argument("--amount", type=float, default=None, help="drawn amount of the new facility")
     c.add_argument("--product", default="loan", help="facility product (default: loan)")
     c.add_argument("--undrawn", type=float, default=0.0)
     c.add_argument("--ccf", type=float, default=None)
@@ -94,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--guaranteed-amount", type=float, default=None)
     c.add_argument("--collateral", type=float, default=0.0)
     c.add_argument("--json", action="store_true", help="print the decision as JSON")
+    ledger_cli.add_check_options(c)
     _common(c)
     e = sub.add_parser("explain", help="why an entity is in its groups, its chain and its rules")
     e.add_argument("data_dir", type=Path)
@@ -111,11 +116,16 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
     _common(d)
+    ledger_cli.add_commands(sub)
     return parser
 
 
 def _load(data_dir: Path, args: argparse.Namespace) -> Portfolio:
     """The portfolio directory, with any --ownership files merged in."""
+    # imported here: `check --snapshot` never reads a portfolio and stays lean
+    from .io.external import merge_ownership, read_ownership
+    from .io.files import load_portfolio
+
     book = load_portfolio(data_dir)
     if not getattr(args, "ownership", None):
         if getattr(args, "as_of", None) is not None:
@@ -155,6 +165,8 @@ def _write_outputs(result: AnalysisResult, stage: Path, args: argparse.Namespace
 
 
 def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from .analysis import analyze
+
     check_output_dir(args.out, [data_dir])  # before the analysis: a bad --out fails at once
     progress = _Progress(sys.stderr)
     result = analyze(_load(data_dir, args), policy=args.policy, grouping=args.grouping,
@@ -168,6 +180,9 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
               f"{REPORT_AUTO_MAX_ENTITIES:,} (--report always writes them)", file=out)
     print(result.summary(), file=out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out.resolve()}", file=out)
+    if getattr(args, "save", None) is not None:
+        snap = result.save(args.save, carry=args.carry)
+        print(f"saved the snapshot to {snap.resolve()}", file=out)
     return EXIT_OK
 
 
@@ -206,9 +221,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
     if args.command == "analyze":
         return _run_analyze(args.data_dir, args, stream)
+    if args.command in ("reserve", "release", "diff") or (
+            args.command == "check" and args.snapshot is not None):
+        return ledger_cli.run(args, stream)
     if args.command == "check":
+        from .analysis import analyze
+
+        if args.data_dir is None:
+            raise ValueError("check needs DATA_DIR or --snapshot SNAP")
+        if args.proposals is None and (args.entity is None or args.amount is None):
+            raise ValueError("check needs --entity and --amount (or --proposals FILE)")
         result = analyze(_load(args.data_dir, args), policy=args.policy,
                          grouping=args.grouping, on_error=args.on_error)
+        if args.proposals is not None:
+            return ledger_cli.check_without_snapshot(result, args, stream)
         decision = result.check(
             args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
             currency=args.currency, guarantor_id=args.guarantor,
@@ -220,6 +246,8 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
             print(decision.table.to_string(index=False), file=stream)
         return EXIT_OK if decision.approved else EXIT_DECLINED
     if args.command == "explain":
+        from .analysis import analyze
+
         result = analyze(_load(args.data_dir, args), policy=args.policy,
                          grouping=args.grouping, on_error=args.on_error)
         explanation = result.explain(args.entity)

@@ -157,6 +157,13 @@ class AnalysisResult(DecisionBookMixin):
             pq.write_table(pa.Table.from_pandas(getattr(self, name), preserve_index=False), path)
         return written
 
+    def save(self, path: str | Path, carry: str | Path | None = None) -> Path:
+        """Write a snapshot for approval scripts (SPEC §10); ``carry``: a previous snapshot whose
+        open reservations it takes over. See :func:`groupexposure.open_snapshot`."""
+        from .ledger.save import save
+
+        return save(self, path, carry=carry)
+
     def to_excel(self, path: str | Path) -> Path:
         """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
         Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``."""

@@ -80,6 +80,7 @@ class Decision(BaseModel):
     binding_rule: str | None
     binding_subject: str | None
     rules: tuple[RuleCheck, ...]
+    reservation_id: str | None = None
 
     @property
     def table(self) -> pd.DataFrame:

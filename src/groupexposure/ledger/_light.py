@@ -1,0 +1,173 @@
+"""The glue between a snapshot and the check of :mod:`groupexposure.decide.check`.
+
+A snapshot does not re-implement SPEC §6. For a proposal it rebuilds a *light result*: the
+obligor, the guarantor, every member of every group either is in, and the counterparties of the
+open reservations that touch them, with the arrays the check reads (``coded``, ``exposure``,
+``membership``, ``policy``, ``capital``, ``fx``, ``ids``), and hands it to ``check`` /
+``check_many`` unchanged. A group's rule inputs depend only on its members, so the light result
+gives the same decision as the whole book. Open reservations are added to the light book as
+extra facilities, valued by :func:`groupexposure.core.exposures.facility_values`, the function the
+analysis itself uses.
+
+This is the one module to adapt when the check's index changes (``decide/_index.py``): it needs
+``_decision_book`` (a cached property building the check's view of a result) and the attributes
+listed in :class:`Light`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+
+from ..core.exposures import EntityExposure, entity_exposures, facility_values
+from ..decide.check import Decision, _Book, check, check_many
+from ..model.policy import Policy
+from ..model.schema import Capital
+
+if TYPE_CHECKING:
+    from ..result import AnalysisResult
+    from .snapshot import Snapshot
+
+__all__ = [
+    "PROPOSAL_FIELDS",
+    "Light",
+    "judge",
+    "judge_many",
+    "light_result",
+    "proposal_frame",
+    "reason_of",
+]
+
+PROPOSAL_FIELDS = ("entity_id", "amount", "product", "undrawn", "ccf", "currency", "guarantor_id",
+                   "guaranteed_amount", "collateral_value")
+"""The arguments of a proposal, as the check takes them (and the journal records them)."""
+
+
+@dataclass(frozen=True)
+class _Coded:
+    ids: np.ndarray
+    kind: np.ndarray
+    gsib: np.ndarray
+    exempt: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Membership:
+    group: np.ndarray
+    member: np.ndarray
+
+
+@dataclass(eq=False)
+class Light:
+    """The part of a result that one check touches (codes are positions in ``ids``, sorted)."""
+
+    coded: _Coded
+    exposure: EntityExposure
+    membership: _Membership
+    policy: Policy
+    capital: Capital
+    fx: dict[str, float]
+    ids: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ids = self.coded.ids
+
+    @cached_property
+    def _decision_book(self) -> _Book:
+        return _Book(cast("AnalysisResult", self))
+
+
+def proposal_frame(rows: list[dict[str, Any]], currency: str) -> pd.DataFrame:
+    """Proposals (journal rows) as facilities for :func:`facility_values`.
+
+    A proposal's ``amount`` is taken as the check takes it: the drawn amount, ``undrawn`` on top.
+    """
+    f = pd.DataFrame(rows, columns=list(PROPOSAL_FIELDS))
+    return pd.DataFrame({
+        "product": f["product"].fillna("loan").astype(str),
+        "drawn": f["amount"].astype(float), "undrawn": f["undrawn"].fillna(0.0).astype(float),
+        "provision": 0.0, "ccf": f["ccf"].astype(float),
+        "currency": f["currency"].fillna(currency).astype(str),
+        "guaranteed_amount": f["guaranteed_amount"].astype(float),
+        "collateral_value": f["collateral_value"].fillna(0.0).astype(float),
+    })
+
+
+def light_result(snap: Snapshot, codes: np.ndarray, open_rows: list[dict[str, Any]]) -> Light:
+    """The light result around entity ``codes`` (full-book codes), counting ``open_rows``."""
+    ix = snap.index
+    codes = np.unique(codes[codes >= 0])
+    groups = np.unique(ix.member_groups.ranges(ix.member_ptr.take(codes),
+                                               ix.member_ptr.take(codes + 1)))
+    start, stop = ix.group_ptr.take(groups), ix.group_ptr.take(groups + 1)
+    members = ix.group_members.ranges(start, stop)
+    sizes = stop - start
+    roots = ix.group_root.take(groups)
+    ob = snap.codes_of([r["entity_id"] for r in open_rows])
+    gu = snap.codes_of([r["guarantor_id"] for r in open_rows])
+    near = np.unique(np.concatenate([codes, members]))
+    touches = np.isin(ob, near) | np.isin(gu, near)
+    rows = [r for r, t in zip(open_rows, touches.tolist(), strict=True) if t]
+    ob, gu = ob[touches], gu[touches]
+    full = np.unique(np.concatenate([near, ob[ob >= 0], gu[gu >= 0]]))
+    local = np.searchsorted(full, members)
+    kind = np.asarray(snap.kinds, dtype=object)[ix.kind.take(full)]
+    exposure = EntityExposure(ix.own_original.take(full), ix.own_net.take(full),
+                              ix.substituted_in.take(full), ix.loans.take(full))
+    if rows:
+        keep = ob >= 0  # an entity that has left the book cannot be valued: see docs/snapshots.md
+        values = facility_values(
+            proposal_frame([r for r, k in zip(rows, keep.tolist(), strict=True) if k],
+                           snap.capital.currency),
+            obligor=np.searchsorted(full, ob[keep]),
+            guarantor=np.where(gu[keep] >= 0, np.searchsorted(full, gu[keep]), -1),
+            kinds=kind, policy=snap.policy, fx=snap.fx)
+        extra = entity_exposures(values, full.size)
+        exposure = EntityExposure(exposure.own_original + extra.own_original,
+                                  exposure.own_net + extra.own_net,
+                                  exposure.substituted_in + extra.substituted_in,
+                                  exposure.loans + extra.loans)
+    coded = _Coded(ids=snap.ids_of(full), kind=kind, gsib=ix.gsib.take(full),
+                   exempt=ix.exempt.take(full))
+    membership = _Membership(group=np.repeat(np.searchsorted(full, roots), sizes), member=local)
+    return Light(coded=coded, exposure=exposure, membership=membership, policy=snap.policy,
+                 capital=snap.capital, fx=snap.fx)
+
+
+def reason_of(d: Decision) -> str:
+    """The reason of SPEC §6 (the Decision's own where it carries one)."""
+    own = getattr(d, "reason", None)
+    if isinstance(own, str):
+        return own
+    breached_before = [r for r in d.rules if r.status_before == "breach"]
+    if d.approved:
+        return "adds_nothing" if breached_before else "within_limits"
+    grows = [r for r in breached_before if r.ratio_after > r.ratio_before]
+    return "already_breached" if grows else "would_breach"
+
+
+def judge(snap: Snapshot, proposal: dict[str, Any], open_rows: list[dict[str, Any]]) -> Decision:
+    """One proposal against the snapshot and the open reservations."""
+    codes = snap.codes_of([proposal["entity_id"], proposal.get("guarantor_id")], strict=True)
+    light = light_result(snap, codes, open_rows)
+    args = {k: v for k, v in proposal.items() if k not in ("entity_id", "amount", "product")}
+    return check(cast("AnalysisResult", light), proposal["entity_id"], proposal["amount"],
+                 proposal.get("product") or "loan", **args)
+
+
+def judge_many(snap: Snapshot, frame: pd.DataFrame, open_rows: list[dict[str, Any]]
+               ) -> pd.DataFrame:
+    """Many proposals, each on its own against the snapshot and the open reservations."""
+    if "entity_id" not in frame:
+        raise ValueError("check_many needs the columns entity_id, amount; found "
+                         + ", ".join(map(str, frame.columns)))
+    ids = frame["entity_id"].astype(str).tolist()
+    if "guarantor_id" in frame:
+        ids += [g for g in frame["guarantor_id"].dropna().astype(str)]
+    codes = snap.codes_of(ids, strict=True)
+    light = light_result(snap, codes, open_rows)
+    return check_many(cast("AnalysisResult", light), frame)
