@@ -30,6 +30,7 @@ __all__ = [
     "ValidationError",
     "close_matches",
     "issue",
+    "issue_codes_markdown",
     "issues_frame",
 ]
 
@@ -117,6 +118,20 @@ ISSUE_CODES: dict[str, IssueCode] = {
 }
 """Every issue code the library emits. New codes are added here, with a severity and a one-line meaning;
 :func:`issue` refuses a code that is not registered, so that the docs' list stays complete."""
+
+
+def issue_codes_markdown() -> str:
+    """The registry as the Markdown table of ``docs/issues.md`` (a test keeps that file in step)."""
+    lines = ["# Issue codes", "",
+             "Every row of `result.issues` (and `issues.csv`) carries one of these codes. `error` rows",
+             "are problems in the input (raised, or listed under `on_error=\"collect\"`); `warning` and",
+             "`info` rows are findings of the analysis or of reading external files. Generated from",
+             "`ISSUE_CODES` in `src/groupexposure/model/issues.py`.", "",
+             "| code | severity | meaning |", "|---|---|---|"]
+    for code in sorted(ISSUE_CODES):
+        entry = ISSUE_CODES[code]
+        lines.append(f"| `{code}` | {entry.severity} | {entry.meaning} |")
+    return "\n".join(lines) + "\n"
 
 
 def issue(code: str, table: str, *, row: int | None = None, key: str = "", column: str = "",
