@@ -48,7 +48,8 @@ def test_explain_chain_groups_and_facilities():
     assert tm.guaranteed_for_others == [{"facility_id": "NX-W1", "obligor_id": "NX-WOOL",
                                          "guaranteed": 30e6}]
     text = str(tm)
-    assert "RC-GRP [dependence] RC-GRP ←economic_dependence— TM" in text
+    # names beside ids (#14.3)
+    assert "宁夏荣昌绒业集团有限公司 (RC-GRP) [dependence] RC-GRP ←economic_dependence— TM" in text
     json.dumps(tm.to_dict())
     with pytest.raises(ValueError, match="unknown entity 'TMM'"):
         NINGXIA.explain("TMM")
