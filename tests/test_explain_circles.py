@@ -94,7 +94,8 @@ def test_cli_check_exit_codes_and_explain():
     run = [sys.executable, "-m", "groupexposure"]
     ok = subprocess.run([*run, "check", DATA, "--entity", "RC-SPIN", "--amount", "1e6"],
                         capture_output=True, text=True, check=False)
-    assert ok.returncode == 0 and ok.stdout.startswith("APPROVED RC-SPIN")
+    first = ok.stdout.splitlines()[0]  # the name beside the id (#14.3)
+    assert ok.returncode == 0 and first.startswith("APPROVED ") and "(RC-SPIN) loan 1,000,000" in first
     no = subprocess.run([*run, "check", DATA, "--entity", "YP-BIO", "--amount", "1", "--json"],
                         capture_output=True, text=True, check=False)
     assert no.returncode == 3 and json.loads(no.stdout)["approved"] is False

@@ -62,6 +62,13 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "links")
 
 
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", default="en", choices=["en", "zh"],
+                   help="language of report.html, report.xlsx and the summary (default: en)")
+    p.add_argument("--display-unit", default=None, choices=["元", "万元", "亿元"],
+                   help="show amounts in the reports and the summary in this unit")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupexposure",
@@ -74,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--report", default="auto", choices=["auto", "always", "never"],
                    help="also write report.xlsx and report.html: auto (default) for books of at "
                    f"most {REPORT_AUTO_MAX_ENTITIES:,} entities, always, or never")
+    _report_options(a)
     _common(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path)
@@ -99,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     syn.add_argument("--seed", type=int, default=0)
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
+    _report_options(d)
     _common(d)
     return parser
 
@@ -136,15 +145,16 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     if mode == "always" or (mode == "auto" and n <= REPORT_AUTO_MAX_ENTITIES):
         start = time.perf_counter()
         try:
-            written.append(result.to_excel(args.out / "report.xlsx"))
-            written.append(result.to_html(args.out / "report.html"))
+            shown = {"lang": args.lang, "display_unit": args.display_unit}
+            written.append(result.to_excel(args.out / "report.xlsx", **shown))
+            written.append(result.to_html(args.out / "report.html", **shown))
         except ImportError as err:  # the report extra is not installed: say how to get it
             print(f"no report.xlsx or report.html: {err}", file=sys.stderr)
         progress("report", time.perf_counter() - start)
     elif mode == "auto":
         print(f"report.xlsx and report.html not written: {n:,} entities is more than "
               f"{REPORT_AUTO_MAX_ENTITIES:,} (--report always writes them)", file=out)
-    print(result.summary(), file=out)
+    print(result.summary(lang=args.lang, display_unit=args.display_unit), file=out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out.resolve()}", file=out)
     return EXIT_OK
 
@@ -166,8 +176,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             if args.json:
                 print(decision.to_json(), file=stream)
             else:
-                print(decision, file=stream)
-                print(decision.table.to_string(index=False), file=stream)
+                from .decide.text import decision_table, decision_text, names_of
+
+                names = names_of(result)
+                print(decision_text(decision, names), file=stream)
+                print(decision_table(decision, names).to_string(index=False), file=stream)
             return EXIT_OK if decision.approved else EXIT_DECLINED
         if args.command == "explain":
             result = analyze(_load(args.data_dir, args), policy=args.policy,

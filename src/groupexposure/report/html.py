@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..safe import escape
@@ -33,7 +34,7 @@ STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collap
 font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}th{background:#eee}
 .breach{background:#f8cbad}.warning{background:#ffe699}h2{margin-top:1.5em}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}
-.note{color:#8a5a00}"""
+.note{color:#8a5a00}pre{white-space:pre-wrap}"""
 PERCENTS = {"ratio", "limit", "utilisation", "share", "of_tier1", "top10_share", "top20_share"}
 
 
@@ -49,6 +50,8 @@ def _svg(fig: Any) -> str:
 
 
 def _cell(col: str, value: object, lab: Labels, result: AnalysisResult) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return lab.word("yes" if value else "no")
     if isinstance(value, float):
         if value != value:
             return ""
@@ -64,6 +67,8 @@ def _cell(col: str, value: object, lab: Labels, result: AnalysisResult) -> str:
         return lab.word(value)
     if col == "rule":
         return lab.rule_name(value, result.policy)
+    if col == "measure_name":
+        return lab.column(str(value))
     return str(value)
 
 
@@ -118,7 +123,7 @@ def write_html(result: AnalysisResult, path: str | Path, *, lang: str = "en",
               _svg(plot_concentration(result, lang=lang).figure)]
     c = result.concentration
     parts += [f"<h2>{escape(lab['concentration'])}</h2>", _table(
-        c.summary().to_frame("value").reset_index(names="measure"), lab, result)]
+        c.summary().to_frame("value").reset_index(names="measure_name"), lab, result)]
     for by, frame in (("sector", c.by_sector), ("country", c.by_country)):
         heading = lab["by_sector"] if by == "sector" else lab["by_country"]
         parts += [f"<h3>{escape(heading)}</h3>",

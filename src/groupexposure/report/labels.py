@@ -59,6 +59,10 @@ _ZH_COLUMNS = {
     "circle_id": "担保圈编号", "members": "成员", "cycle": "担保环", "chain": "担保链",
     "member_exposure": "成员风险暴露", "guaranteed_inside": "圈内互保金额", "share": "占比",
     "of_tier1": "占一级资本净额", "measure_name": "项目", "measure_value_text": "数值",
+    "n_groups": "集团客户数", "total_exposure": "风险暴露合计", "hhi": "赫芬达尔指数（HHI）",
+    "hhi_points": "HHI（点）", "numbers_equivalent": "等效客户数（1/H）",
+    "hhi_normalised": "标准化HHI", "top10_share": "前十大集团客户占比",
+    "top20_share": "前二十大集团客户占比", "gini": "基尼系数",
 }
 _ZH_WORDS = {
     # statuses, bases, measures, kinds, severities, scopes
@@ -67,10 +71,10 @@ _ZH_WORDS = {
     "dependence": "依存", "error": "错误", "info": "提示", "single": "单一客户", "group": "集团客户",
     "corporate": "企业", "individual": "自然人", "bank": "银行", "sovereign": "主权",
     "public_sector": "公共部门实体", "fund": "基金", "other": "其他",
-    "economic_dependence": "经济依存", "guarantee": "担保", "mutual": "相互",
+    "economic_dependence": "经济依存", "yes": "是", "no": "否", "guarantee": "担保", "mutual": "相互",
     "overlapping": "重叠分组（一个客户可属多个集团）", "partition": "划分分组（每个客户只属一个集团）",
 }
-_EN_WORDS = {"tier1": "Tier 1", "total_capital": "total capital",
+_EN_WORDS = {"yes": "yes", "no": "no", "tier1": "Tier 1", "total_capital": "total capital",
              "overlapping": "overlapping (a client may belong to several groups)",
              "partition": "partition (one group per client)"}
 _HEADINGS = {

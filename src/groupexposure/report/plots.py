@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._text import named, printable, shorten
+from .._text import display_width, named, printable, shorten
 from .fonts import can_draw, chart_style
 from .labels import Labels
 from .tree import group_tree, holding_tree
@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 __all__ = ["group_tree", "holding_tree", "node_label", "plot_breakdown", "plot_concentration",
            "plot_group"]
 
-NAME_WIDTH = 18  # columns of a name on a tree node (a Chinese character is two)
+NAME_WIDTH = 20  # columns of a name on a tree node (a Chinese character is two)
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司")
+"""Dropped from the end of a long name on a tree node: the part every name shares (the tables
+keep the whole name)."""
 ROW_MAX = 16  # nodes side by side in a row before alternate nodes step down
 
 
@@ -54,7 +57,12 @@ def node_label(entity_id: str, name: object, amount: str) -> str:
     eid = printable(entity_id)
     lines = [eid, amount]
     if isinstance(name, str) and name.strip() and name != entity_id:
-        short = shorten(printable(name), NAME_WIDTH)
+        text = printable(name)
+        for form in LEGAL_FORMS:
+            if display_width(text) > NAME_WIDTH and text.endswith(form) and len(text) > len(form):
+                text = text[: -len(form)]
+                break
+        short = shorten(text, NAME_WIDTH)
         if can_draw(short):
             lines.insert(0, short)
     return "\n".join(lines) if can_draw("\n".join(lines)) else f"{eid}\n{amount}"
@@ -88,9 +96,9 @@ def plot_group(result: AnalysisResult, group_id: str, ax: Any = None, *, max_nod
     stagger = widest > ROW_MAX
     with chart_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=(min(28.0, max(6.0, 1.5 * min(widest, 2 * ROW_MAX) /
+            _, ax = plt.subplots(figsize=(min(30.0, max(7.0, 1.75 * min(widest, 2 * ROW_MAX) /
                                                         (2 if stagger else 1))),
-                                          1.5 + (1.9 if stagger else 1.4) * depth))
+                                          1.5 + (2.0 if stagger else 1.5) * depth))
         y = {m: -float(level) - (0.4 if stagger and _odd(pos, m) else 0.0)
              for m, (_, level) in pos.items()}
         ent = result.entities.set_index("entity_id")
@@ -103,14 +111,14 @@ def plot_group(result: AnalysisResult, group_id: str, ax: Any = None, *, max_nod
                                     "linestyle": "--" if dashed else "-"})
             t = 0.62  # nearer the child than the parent: siblings' labels sit apart
             ax.text(x0 + t * (x1 - x0), (y0 - 0.2) + t * (y1 - y0 + 0.4), _edge_label(label, lab),
-                    fontsize=6.5, ha="center", va="center", color="0.25", parse_math=False,
+                    fontsize=7, ha="center", va="center", color="0.25", parse_math=False,
                     bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
         status = str(result.groups.set_index("group_id").loc[group_id, "status"])
         colour = {"breach": "#f8cbad", "warning": "#ffe699"}.get(status, "#e2efda")
         root = next(m for m, p in pos.items() if p[1] == 0)
         for m, (x, _) in pos.items():
             ax.text(x, y[m], node_label(m, names.get(m), lab.amount(net.get(m, 0.0))),
-                    ha="center", va="center", fontsize=6.5, parse_math=False,
+                    ha="center", va="center", fontsize=8, parse_math=False,
                     bbox={"boxstyle": "round", "fc": colour if m == root else "white", "ec": "0.3"})
         shown = (f" ({len(pos)} / {tree.size} {lab['shown']})" if len(pos) < tree.size else "")
         ax.set_title(f"{lab['group']} {_group_label(result, group_id)}: {lab.status(status)}"
