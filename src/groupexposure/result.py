@@ -100,8 +100,9 @@ class AnalysisResult(DecisionBookMixin):
 
     def _repr_html_(self) -> str:
         body = "<br>".join(escape(line) for line in self.summary().splitlines())
-        table = self.breaches[COLUMNS["groups"]].head(20).to_html(index=False, escape=True)
-        return f"<div><p>{body}</p>{table}</div>"
+        from .report.html import table_html  # amounts with separators, ratios as percentages
+
+        return f"<div><p>{body}</p>{table_html(self.breaches[COLUMNS['groups']], self, 20)}</div>"
 
     # --- output ----------------------------------------------------------------------------------
     def to_csv(self, out_dir: str | Path) -> dict[str, Path]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._text import display_width
 from ..safe import FORMULA_STARTS
 from .labels import AMOUNT_COLUMNS, Labels
 from .summary import header_lines
@@ -132,7 +133,7 @@ def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]],
         cell.font = Font(bold=True)
     fills = {labels.get(k, k): PatternFill("solid", start_color=v, end_color=v)
              for k, v in STATUS_FILL.items()}
-    widths = [len(h) for h in header]
+    widths = [display_width(h) for h in header]
     for values in rows:
         ws.append(values)
         for j, cell in enumerate(ws[ws.max_row]):
@@ -144,7 +145,7 @@ def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]],
                 if j in status_cols and v in fills:
                     cell.fill = fills[v]
                 if ws.max_row <= 2001:
-                    widths[j] = max(widths[j], len(v))
+                    widths[j] = max(widths[j], display_width(v))
             elif v is not None:
                 if formats[j]:
                     cell.number_format = formats[j]

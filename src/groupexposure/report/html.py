@@ -27,7 +27,7 @@ from .summary import header_lines
 if TYPE_CHECKING:
     from ..result import AnalysisResult
 
-__all__ = ["write_html"]
+__all__ = ["table_html", "write_html"]
 
 MAX_TREES = 30  # a page stays readable and quick to write; the tables list every flagged group
 STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
@@ -86,6 +86,13 @@ def _table(frame: pd.DataFrame, lab: Labels, result: AnalysisResult, limit: int 
         body.append(f'<tr class="{escape(status)}">' + "".join(cells) + "</tr>")
     more = (f"<p>{len(frame) - limit:,} {lab['more_rows']}.</p>" if len(frame) > limit else "")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+
+
+def table_html(frame: pd.DataFrame, result: AnalysisResult, limit: int = 200, *,
+               lang: str = "en", display_unit: str | None = None) -> str:
+    """``frame`` as an HTML table for reading: labels in ``lang``, amounts with separators, ratios
+    as percentages, every cell escaped."""
+    return _table(frame, Labels(lang, display_unit), result, limit)
 
 
 def _meta(result: AnalysisResult, lab: Labels) -> list[str]:
