@@ -67,6 +67,13 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "links")
 
 
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", default="en", choices=["en", "zh"],
+                   help="language of report.html, report.xlsx and the summary (default: en)")
+    p.add_argument("--display-unit", default=None, choices=["元", "万元", "亿元"],
+                   help="show amounts in the reports and the summary in this unit")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupexposure",
@@ -85,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also save the analysis as a snapshot for check/reserve (SPEC §10)")
     a.add_argument("--carry", type=Path, default=None, metavar="OLD_SNAP",
                    help="with --save: take over the open reservations of this snapshot")
+    _report_options(a)
     _common(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path, nargs="?", default=None)
@@ -115,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
                                      "workbook)"), sorted(POLICIES))
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
+    _report_options(d)
     _common(d)
     ledger_cli.add_commands(sub)
     return parser
@@ -156,8 +165,9 @@ def _write_outputs(result: AnalysisResult, stage: Path, args: argparse.Namespace
     if mode == "always" or (mode == "auto" and len(result.entities) <= REPORT_AUTO_MAX_ENTITIES):
         start = time.perf_counter()
         try:
-            written.append(result.to_excel(stage / "report.xlsx"))
-            written.append(result.to_html(stage / "report.html"))
+            shown = {"lang": args.lang, "display_unit": args.display_unit}
+            written.append(result.to_excel(stage / "report.xlsx", **shown))
+            written.append(result.to_html(stage / "report.html", **shown))
         except ImportError as err:  # the report extra is not installed: say how to get it
             print(f"no report.xlsx or report.html: {err}", file=sys.stderr)
         progress("report", time.perf_counter() - start)
@@ -178,7 +188,7 @@ def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     if mode == "auto" and n > REPORT_AUTO_MAX_ENTITIES:
         print(f"report.xlsx and report.html not written: {n:,} entities is more than "
               f"{REPORT_AUTO_MAX_ENTITIES:,} (--report always writes them)", file=out)
-    print(result.summary(), file=out)
+    print(result.summary(lang=args.lang, display_unit=args.display_unit), file=out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out.resolve()}", file=out)
     if getattr(args, "save", None) is not None:
         snap = result.save(args.save, carry=args.carry)
@@ -242,8 +252,11 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
         if args.json:
             print(decision.to_json(), file=stream)
         else:
-            print(decision, file=stream)
-            print(decision.table.to_string(index=False), file=stream)
+            from .decide.text import decision_table, decision_text, names_of
+
+            names = names_of(result)
+            print(decision_text(decision, names), file=stream)
+            print(decision_table(decision, names).to_string(index=False), file=stream)
         return EXIT_OK if decision.approved else EXIT_DECLINED
     if args.command == "explain":
         from .analysis import analyze

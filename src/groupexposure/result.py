@@ -88,46 +88,22 @@ class AnalysisResult(DecisionBookMixin):
         g = self.groups[self.groups["large_exposure"]]
         return g.sort_values(["exposure", "group_id"], ascending=[False, True])
 
-    def summary(self, top: int = 10) -> str:
-        """A few lines for a terminal: totals, then breaches and warnings first."""
-        cur = self.capital.currency
-        g = self.groups
-        counts = g["status"].value_counts()
-        lines = [
-            f"policy {self.policy.name}, grouping {self.grouping}: {len(self.entities)} entities, "
-            f"{len(self.facilities)} facilities, {len(g)} groups "
-            f"({int((g['n_members'] > 1).sum())} with 2+ members)",
-            f"Tier 1 {self.capital.tier1:,.0f} {cur}; book net exposure "
-            f"{self.entities['own_net'].sum():,.0f} {cur}",
-            f"breaches {counts.get('breach', 0)}, warnings {counts.get('warning', 0)}, "
-            f"large exposures {int(g['large_exposure'].sum())}",
-        ]
-        flagged = self.breaches.head(top)
-        for _, row in flagged.iterrows():
-            name = f" {row['root_name']}" if isinstance(row["root_name"], str) else ""
-            lines.append(
-                f"  {row['status'].upper():7} {row['group_id']}{name}: {row['n_members']} members, "
-                f"{row['measure_value']:,.0f} {cur} = {row['ratio']:.2%} of "
-                f"{row['capital_base_name']} (limit {row['limit']:.2%}, {row['rule']})")
-        circles = self.guarantee_circles
-        if len(circles):
-            lines.append(f"guarantee circles {len(circles)}:")
-            for _, c in circles.head(top).iterrows():
-                lines.append(f"  {c['cycle']}: {c['n_members']} members in groups {c['groups']}, "
-                             f"exposure {c['member_exposure']:,.0f} {cur}, guaranteed inside "
-                             f"{c['guaranteed_inside']:,.0f} {cur}")
-        errors = self.issues["severity"].value_counts()
-        lines.append(f"issues: {errors.get('error', 0)} errors (rows dropped), "
-                     f"{errors.get('warning', 0)} warnings, {errors.get('info', 0)} info")
-        return "\n".join(lines)
+    def summary(self, top: int = 10, *, lang: str = "en", display_unit: str | None = None
+                ) -> str:
+        """A few lines for a terminal: bank, data date, totals, then breaches and warnings first
+        (``lang="zh"`` in Chinese; ``display_unit`` "万元" or "亿元" scales the amounts)."""
+        from .report.summary import summary_text
+
+        return summary_text(self, top, lang=lang, display_unit=display_unit)
 
     def __repr__(self) -> str:
         return f"<AnalysisResult {self.summary(top=3)}>"
 
     def _repr_html_(self) -> str:
         body = "<br>".join(escape(line) for line in self.summary().splitlines())
-        table = self.breaches[COLUMNS["groups"]].head(20).to_html(index=False, escape=True)
-        return f"<div><p>{body}</p>{table}</div>"
+        from .report.html import table_html  # amounts with separators, ratios as percentages
+
+        return f"<div><p>{body}</p>{table_html(self.breaches[COLUMNS['groups']], self, 20)}</div>"
 
     # --- output ----------------------------------------------------------------------------------
     def to_csv(self, out_dir: str | Path) -> dict[str, Path]:
@@ -164,18 +140,22 @@ class AnalysisResult(DecisionBookMixin):
 
         return save(self, path, carry=carry)
 
-    def to_excel(self, path: str | Path) -> Path:
+    def to_excel(self, path: str | Path, *, lang: str = "en", display_unit: str | None = None
+                 ) -> Path:
         """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
-        Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``."""
+        Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``.
+        ``lang="zh"`` labels it in Chinese; ``display_unit`` ("万元", "亿元") scales amounts."""
         from .report.excel import write_excel
 
-        return write_excel(self, path)
+        return write_excel(self, path, lang=lang, display_unit=display_unit)
 
-    def to_html(self, path: str | Path) -> Path:
-        """The self-contained HTML report; needs ``groupexposure[report]``."""
+    def to_html(self, path: str | Path, *, lang: str = "en", display_unit: str | None = None
+                ) -> Path:
+        """The self-contained HTML report (``lang``, ``display_unit`` as for ``to_excel``);
+        needs ``groupexposure[report]``."""
         from .report.html import write_html
 
-        return write_html(self, path)
+        return write_html(self, path, lang=lang, display_unit=display_unit)
 
     def plot_concentration(self, ax: Any = None, *, top: int = 20) -> Any:
         """The largest groups against Tier 1 and their limits (matplotlib Axes)."""

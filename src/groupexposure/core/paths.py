@@ -22,15 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._arrays import isin, isin_sorted, search_sorted, unique_inverse
+from .._text import pct
 from .control import NONE, Control
 from .groups import Groups
 
 __all__ = ["Paths", "control_paths", "joined_ids", "membership_paths", "pct"]
-
-
-def pct(x: float) -> str:
-    """A fraction as a short percentage."""
-    return f"{round(100 * float(x), 2):g}%"
 
 
 def _pct_array(x: np.ndarray) -> np.ndarray:

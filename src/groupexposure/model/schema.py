@@ -185,6 +185,8 @@ class Capital(_Record):
     currency: str = "CNY"
     is_gsib: bool = False
     as_of: dt.date | None = None
+    bank_name: str | None = None
+    """The reporting bank's name, shown on every report (optional)."""
 
 
 TABLES: dict[str, type[_Record]] = {
