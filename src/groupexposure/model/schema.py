@@ -99,6 +99,9 @@ class Entity(_Record):
     sector: str | None = None
     is_gsib: bool = False
     lei: str | None = None
+    national_id: str | None = None
+    """A national identifier; in China the 统一社会信用代码 (USCC, GB 32100-2015), whose check
+    character is verified (:mod:`groupexposure.validate.national_id`)."""
 
 
 class Ownership(_Record):
