@@ -87,7 +87,7 @@ def read_table(path: Path, *, encoding: str | None = None, column_map: ColumnMap
             rename, problems = renames(table, list(frame.columns), mapping, path.name)
             frame = frame.rename(columns=rename)
     except EncodingError as exc:
-        return None, [_unreadable(table, path.name, f"cannot read {exc}")]
+        return None, [_unreadable(table, path.name, str(exc))]
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [_unreadable(table, path.name, f"cannot read {path.name}: {detail}")]
