@@ -55,6 +55,9 @@ def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int] | None:
         while True:
             chunk = fh.read(_CHUNK)
             pending = len(decoder.getstate()[0])
+            if chunk and not pending and chunk.isascii():  # ASCII is the same in both: no decoding
+                offset += len(chunk)
+                continue
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as err:

@@ -133,11 +133,17 @@ def _numbers(table: str, frame: pd.DataFrame, factor: float, unit: Unit
     numeric = [c.name for c in column_specs(table) if c.kind == "float" and c.name in frame]
     if not numeric:
         return frame, problems
-    frame = frame.copy()
     key = [k for k in ("facility_id", "entity_id", "owner_id", "currency") if k in frame][:1]
+    changed: dict[str, pd.Series] = {}
     for col in numeric:
-        values = to_numbers(frame[col])
-        texty = amount_with_unit(values)
+        original = frame[col]
+        values = to_numbers(original)
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            texty = pd.Series(False, index=values.index)
+        elif table == "facilities" and col in AMOUNT_COLUMNS:
+            texty = amount_with_unit(values)
+        else:  # a share or a rate with a unit is reported by validation as not a number
+            texty = pd.Series(False, index=values.index)
         if texty.any():
             for pos in texty.to_numpy().nonzero()[0]:
                 cell = str(values.iloc[pos])
@@ -148,7 +154,10 @@ def _numbers(table: str, frame: pd.DataFrame, factor: float, unit: Unit
             values = values.astype(object).where(~texty, None)
         if table == "facilities" and col in AMOUNT_COLUMNS:
             values = scale(values, factor)
-        frame[col] = values
+        if values is not original:
+            changed[col] = values
+    if changed:  # a copy only where a column was read anew (never the input frame changed)
+        frame = frame.assign(**changed)
     if table == "facilities" and factor != 1.0 and len(frame):
         problems.append(issue(
             "amount_unit", "facilities", column=", ".join(c for c in AMOUNT_COLUMNS if c in frame),
