@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import groupexposure as gx
-
-from .conftest import make_book
+from tests.conftest import make_book
 
 CN = ("cn_cbirc_2018", "cn_group_credit")
 

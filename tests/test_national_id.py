@@ -17,8 +17,7 @@ from groupexposure.validate.national_id import (
     national_id_problems,
     uscc_check_char,
 )
-
-from .conftest import make_book
+from tests.conftest import make_book
 
 # 91350100M000100Y43 is the example most often printed with the standard; the others were built
 # here in the real format (9 = enterprise registered with market regulation, 1 = company, 5 2 =
