@@ -30,11 +30,14 @@ from .core.ids import encode
 from .core.limits import Standing, evaluate, is_large, subjects_of
 from .core.lookthrough import lookthrough_values
 from .core.paths import Paths, control_paths, joined_ids, membership_paths
+from .io.columns import ColumnMap
 from .io.files import load_portfolio
-from .model.issues import issues_frame
+from .io.units import Unit, unit_sanity
+from .model.issues import issue, issues_frame
 from .model.policy import Policy, get_policy
 from .model.portfolio import Portfolio
 from .result import AnalysisResult
+from .validate.national_id import national_id_problems
 from .validate.rules import OnError, ValidPortfolio, validate
 
 __all__ = ["Grouping", "analyze"]
@@ -104,6 +107,10 @@ def analyze(
     grouping: Grouping = "overlapping",
     on_error: OnError = "raise",
     progress: Progress | None = None,
+    encoding: str | None = None,
+    columns: ColumnMap | str | Path | None = None,
+    amount_unit: Unit = None,
+    capital_unit: Unit = None,
 ) -> AnalysisResult:
     """Groups, consolidated exposures and limit flags for a portfolio.
 
@@ -121,12 +128,23 @@ def analyze(
         ``collect``: invalid rows are dropped and listed in ``result.issues``.
     progress
         Called as ``progress(stage, seconds)`` after each stage (the command line shows it).
+    encoding, columns, amount_unit, capital_unit
+        Where ``portfolio`` is a path: how to read the bank's files (:func:`load_portfolio`).
     """
     if grouping not in ("overlapping", "partition"):
         raise ValueError(f"grouping must be 'overlapping' or 'partition'; got {grouping!r}")
     pol = get_policy(policy)
     clock = _Clock(progress)
-    book = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
+    reading = {"encoding": encoding, "columns": columns, "amount_unit": amount_unit,
+               "capital_unit": capital_unit}
+    if isinstance(portfolio, Portfolio):
+        given = [k for k, v in reading.items() if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} apply when reading files; this portfolio is "
+                             "already read (pass them to load_portfolio)")
+        book = portfolio
+    else:
+        book = load_portfolio(portfolio, **reading)  # type: ignore[arg-type]
     clock.lap("read")
     valid = validate(book, pol, on_error=on_error)
     coded, obligor, guarantor = _code(valid, pol)
@@ -168,6 +186,7 @@ def analyze(
                            own["share"].to_numpy(np.float64), pol.control_threshold),
         possible_control(own, coded.ids, control, coded.owner, coded.owned, pol.control_threshold),
     ] if book.declarations is not None or "voting_max" in own else []
+    checked.append(_reading_issues(valid, exposure))
     issues = issues_frame(pd.concat([valid.issues, _analysis_issues(coded, control, values, fac,
                                                                     exposure, valid), *checked]))
     clock.lap("limits")
@@ -180,6 +199,18 @@ def analyze(
         facility_values=values, facilities=fac, ownership=own, connections=valid.connections,
         row_counts=valid.row_counts, timings=clock.timings,
     )
+
+
+def _reading_issues(valid: ValidPortfolio, exposure: EntityExposure) -> pd.DataFrame:
+    """The national ids that fail their check, and the warning that the book and the capital
+    look like different units (SPEC §1)."""
+    problems = national_id_problems(valid.entities)
+    total = float(exposure.own_original.sum())
+    text = unit_sanity(total, valid.capital.tier1, valid.capital.currency)
+    if text is not None:
+        problems.append(issue("unit_mismatch", "capital", column="tier1",
+                              value=f"{valid.capital.tier1:g}", message=text))
+    return issues_frame(problems)
 
 
 def _known(values: pd.Series) -> np.ndarray:

@@ -74,13 +74,26 @@ def _report_options(p: argparse.ArgumentParser) -> None:
                    help="show amounts in the reports and the summary in this unit")
 
 
+def _reading(p: argparse.ArgumentParser) -> None:
+    """How to read the bank's own files (SPEC §1, "Files as banks have them")."""
+    p.add_argument("--encoding", default=None, metavar="ENC",
+                   help="the CSV files' encoding (default: detected, UTF-8 or GB18030/GBK)")
+    p.add_argument("--columns", type=Path, default=None, metavar="FILE",
+                   help="a column map (JSON: {table: {bank header: column}}); default: "
+                   "columns.json beside the files")
+    p.add_argument("--amount-unit", default=None, metavar="UNIT",
+                   help="unit of the facilities' amounts: 元, 万元, 亿元 or a number (default 元)")
+    p.add_argument("--capital-unit", default=None, metavar="UNIT",
+                   help="unit of the capital figures: 元, 万元, 亿元 or a number (default 元)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupexposure",
         description="Exposure to groups of connected clients against large-exposure limits.")
     sub = parser.add_subparsers(dest="command", required=True)
     a = sub.add_parser("analyze", help="groups, exposures and limits for a portfolio directory")
-    a.add_argument("data_dir", type=Path)
+    a.add_argument("data_dir", type=Path, help="the portfolio directory, or one workbook (.xlsx)")
     a.add_argument("--out", type=Path, default=Path("groupexposure-out"),
                    help="where to write the CSV files (default: ./groupexposure-out)")
     a.add_argument("--report", default="auto", choices=["auto", "always", "never"],
@@ -93,7 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--carry", type=Path, default=None, metavar="OLD_SNAP",
                    help="with --save: take over the open reservations of this snapshot")
     _report_options(a)
+    a.add_argument("--no-bom", action="store_true",
+                   help="write the CSV files without the UTF-8 byte-order mark (by default it is "
+                   "written, so that Excel opens Chinese text)")
     _common(a)
+    _reading(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path, nargs="?", default=None)
     c.add_argument("--entity", default=None, help="the obligor's entity_id")
@@ -108,11 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the decision as JSON")
     ledger_cli.add_check_options(c)
     _common(c)
+    _reading(c)
     e = sub.add_parser("explain", help="why an entity is in its groups, its chain and its rules")
     e.add_argument("data_dir", type=Path)
     e.add_argument("--entity", required=True)
     e.add_argument("--json", action="store_true")
     _common(e)
+    _reading(e)
     syn = sub.add_parser("synthetic", help="write a realistic synthetic portfolio of N entities")
     syn.add_argument("n", type=int)
     syn.add_argument("out_dir", type=Path)
@@ -124,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the whole analysis on the bundled Ningxia example")
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
     _report_options(d)
+    d.add_argument("--no-bom", action="store_true", help="CSV files without the byte-order mark")
     _common(d)
     ledger_cli.add_commands(sub)
     return parser
@@ -135,7 +155,10 @@ def _load(data_dir: Path, args: argparse.Namespace) -> Portfolio:
     from .io.external import merge_ownership, read_ownership
     from .io.files import load_portfolio
 
-    book = load_portfolio(data_dir)
+    book = load_portfolio(data_dir, encoding=getattr(args, "encoding", None),
+                          columns=getattr(args, "columns", None),
+                          amount_unit=getattr(args, "amount_unit", None),
+                          capital_unit=getattr(args, "capital_unit", None))
     if not getattr(args, "ownership", None):
         if getattr(args, "as_of", None) is not None:
             raise ValueError("--as-of applies to --ownership files; none was given")
@@ -158,8 +181,10 @@ def _write_outputs(result: AnalysisResult, stage: Path, args: argparse.Namespace
                    progress: _Progress) -> list[Path]:
     """The CSV files, and the reports where asked, written into the staging folder."""
     start = time.perf_counter()
-    writer = result.to_parquet if getattr(args, "format", "csv") == "parquet" else result.to_csv
-    written = list(writer(stage).values())
+    if getattr(args, "format", "csv") == "parquet":
+        written = list(result.to_parquet(stage).values())
+    else:
+        written = list(result.to_csv(stage, bom=not getattr(args, "no_bom", False)).values())
     progress("write", time.perf_counter() - start)
     mode = getattr(args, "report", "always")
     if mode == "always" or (mode == "auto" and len(result.entities) <= REPORT_AUTO_MAX_ENTITIES):

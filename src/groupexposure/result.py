@@ -106,14 +106,15 @@ class AnalysisResult(DecisionBookMixin):
         return f"<div><p>{body}</p>{table_html(self.breaches[COLUMNS['groups']], self, 20)}</div>"
 
     # --- output ----------------------------------------------------------------------------------
-    def to_csv(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write groups.csv, entities.csv, members.csv and issues.csv (UTF-8, header row)."""
+    def to_csv(self, out_dir: str | Path, *, bom: bool = True) -> dict[str, Path]:
+        """Write groups.csv, entities.csv, members.csv and issues.csv (UTF-8, header row; with a
+        byte-order mark unless ``bom=False``, so that Excel opens Chinese text)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {name: out / f"{name}.csv" for name in ("entities", "members", "groups", "issues")}
 
         def write(name: str) -> None:
-            write_csv(neutralise(getattr(self, name)), written[name])
+            write_csv(neutralise(getattr(self, name)), written[name], bom=bom)
 
         with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow writes without the GIL
             list(pool.map(write, written))

@@ -3,14 +3,15 @@
 Files are written into a fresh temporary folder beside the target and moved into place only when the run
 has finished, so that an interrupted run (Ctrl-C, SIGTERM, a crash) leaves the earlier results untouched and
 never new files beside old ones. Files of an earlier run that this run did not write again (say a
-``report.html`` from a run with reports, now run with ``--report never``) are removed, and the run says so.
+``report.html`` from a run with reports, now run with ``--report never``) are removed; the marker file
+``.groupexposure-output`` tells a folder this library wrote.
 
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> with staged_output(root / "out", inputs=[root / "data"]) as stage:
 ...     _ = (stage / "groups.csv").write_text("group_id\\n")
 >>> sorted(p.name for p in (root / "out").iterdir())
-['groups.csv']
+['.groupexposure-output', 'groups.csv']
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def check_output_dir(out: Path, inputs: Iterable[Path] = ()) -> Path:
         raise OutputError(f"--out {out}: is a file, not a folder; give a folder for the results")
     for given in inputs:
         source = given.expanduser().resolve()
-        folder = source if source.is_dir() else source.parent
-        if target == folder or folder in target.parents:
+        if not source.is_dir():  # a workbook: only its own path is off limits (a file, caught above)
+            continue
+        if target == source or source in target.parents:
             raise OutputError(f"--out {out}: is the input folder {given} or inside it; write the results "
                               "elsewhere, so that a later run does not read them as input")
     parent = target if target.exists() else next(p for p in target.parents if p.exists())

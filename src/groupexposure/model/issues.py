@@ -69,6 +69,9 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "missing_file": IssueCode("error", "a required file or directory is absent"),
     "unreadable_file": IssueCode("error", "a file could not be read or parsed"),
     "missing_dependency": IssueCode("error", "a file format needs an optional package that is not installed"),
+    "column_map": IssueCode("error", "a mapped header a file lacks, or one clashing with a column"),
+    "amount_with_unit": IssueCode("error", "an amount written with its unit (3亿元)"),
+    "amount_unit": IssueCode("info", "amounts read in a unit (万元, 亿元, ...), converted to 元"),
     # columns and values (validate/)
     "missing_column": IssueCode("error", "a required column is absent"),
     "missing_value": IssueCode("error", "a required cell is blank"),
@@ -92,6 +95,8 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "multiple_controllers": IssueCode("warning", "two controllers, neither controlling the other"),
     "ineligible_guarantor": IssueCode("info", "a guarantee ignored: the policy refuses its guarantor"),
     "unused_entity": IssueCode("info", "an entity with no facility, holding or connection"),
+    "unit_mismatch": IssueCode("warning", "book total below 0.1% or above 1,000x Tier 1: units may differ"),
+    "invalid_national_id": IssueCode("warning", "a national_id like a 统一社会信用代码 fails its check"),
     "possible_control": IssueCode("warning", "a share range whose upper bound alone gives control"),
     # regulatory returns (returns/)
     "return_cell_unavailable": IssueCode("info", "a return's cell the input cannot fill, left empty"),

@@ -241,17 +241,28 @@ _LOANS_10 = LimitRule(
     limit=0.10,
     measure="loans",
     capital_base="total_capital",
-    source="商业银行法 Art. 39: 对同一借款人的贷款余额不得超过商业银行资本余额的百分之十",
+    counterparty_kind="non_bank",
+    source="商业银行法 Art. 39(3): 对同一借款人的贷款余额与商业银行资本余额的比例不得超过百分之十; "
+    "as 商业银行大额风险暴露管理办法 Art. 7 applies it: loans (贷款) to non-interbank clients only",
 )
+
+_LE = "商业银行大额风险暴露管理办法 (银保监会令2018年第1号)"
 
 cn_cbirc_2018 = Policy(
     name="cn_cbirc_2018",
     description=(
-        "商业银行大额风险暴露管理办法 (CBIRC Order 2018 No. 1). Large exposure: above 2.5% of Tier 1 "
-        "(Art. 2). Non-bank single client 15% of Tier 1, non-bank group of connected clients 20%, "
-        "bank (同业) single client or group 25% (Art. 16); G-SIB to G-SIB 15% (Art. 17). "
-        "Single-borrower loans at most 10% of total capital (商业银行法 Art. 39). "
-        "Control above 50% of voting rights (Art. 21)."
+        f"{_LE}. Large exposure: above 2.5% of Tier 1 (Art. 4). Non-interbank single client: loans "
+        "at most 10% of total capital (资本净额) and exposure at most 15% of Tier 1 (一级资本净额) "
+        "(Art. 7, after 商业银行法 Art. 39); a group of non-interbank connected clients (集团客户, "
+        "经济依存客户) 20% (Art. 8); an interbank (同业) single client or group 25% (Art. 9); G-SIB "
+        "to G-SIB 15% (Art. 10). Exempt: the central government and the central bank (Art. 11). "
+        "Guarantees substitute only from the protection providers the capital rules' weighting "
+        "approach accepts: sovereigns, public-sector entities, banks; not a general corporate, not "
+        "a 融资担保公司. Control above 50% of voting rights (Annex 1). See docs/policies.md for "
+        "what was and was not verified."
+    ),
+    eligible_guarantor_kinds=frozenset(
+        {EntityKind.sovereign, EntityKind.public_sector, EntityKind.bank}
     ),
     large_exposure_threshold=0.025,
     large_exposure_inclusive=False,
@@ -261,43 +272,45 @@ cn_cbirc_2018 = Policy(
             scope="single",
             limit=0.15,
             counterparty_kind="non_bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 非同业单一客户",
+            source=f"{_LE} Art. 7: 非同业单一客户的风险暴露不得超过一级资本净额的15%",
         ),
-        _LOANS_10.model_copy(update={"counterparty_kind": "non_bank"}),
+        _LOANS_10.model_copy(update={
+            "source": f"{_LE} Art. 7: 非同业单一客户的贷款余额不得超过资本净额的10% "
+                      "(商业银行法 Art. 39(3))"}),
         LimitRule(
             name="CBIRC bank single 25% of Tier 1",
             scope="single",
             limit=0.25,
             counterparty_kind="bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 同业单一客户",
+            source=f"{_LE} Art. 9: 同业单一客户或集团客户 25% of Tier 1",
         ),
         LimitRule(
             name="CBIRC G-SIB single 15% of Tier 1",
             scope="single",
             limit=0.15,
             gsib_to_gsib=True,
-            source="商业银行大额风险暴露管理办法 Art. 17",
+            source=f"{_LE} Art. 10: 全球系统重要性银行对另一家全球系统重要性银行 15% of Tier 1",
         ),
         LimitRule(
             name="CBIRC non-bank group 20% of Tier 1",
             scope="group",
             limit=0.20,
             counterparty_kind="non_bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 非同业关联客户",
+            source=f"{_LE} Art. 8: 一组非同业关联客户的风险暴露不得超过一级资本净额的20%",
         ),
         LimitRule(
             name="CBIRC bank group 25% of Tier 1",
             scope="group",
             limit=0.25,
             counterparty_kind="bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 同业集团客户",
+            source=f"{_LE} Art. 9: 同业单一客户或集团客户 25% of Tier 1",
         ),
         LimitRule(
             name="CBIRC G-SIB group 15% of Tier 1",
             scope="group",
             limit=0.15,
             gsib_to_gsib=True,
-            source="商业银行大额风险暴露管理办法 Art. 17",
+            source=f"{_LE} Art. 10",
         ),
     ),
 )
@@ -312,9 +325,12 @@ cn_group_credit = Policy(
     name="cn_group_credit",
     description=(
         "商业银行集团客户授信业务风险管理指引 (CBRC 2010) Art. 12: credit to one group client at most "
-        "15% of total capital (资本净额); 商业银行法 Art. 39: loans to one borrower at most 10% of total "
-        "capital. Measured as credit balance (授信余额): nominal amounts (CCF 1.0) except unused "
-        "commitments (0.0), collateral deducted, no guarantor substitution."
+        "15% of total capital (资本净额); 商业银行法 Art. 39(3): loans to one borrower at most 10% of "
+        "total capital (loans to non-bank borrowers: an interbank placement is not a 贷款). The "
+        "guideline's article number and whether the 2018 large-exposure measures superseded its "
+        "15% are not verified (docs/policies.md). Measured as credit balance (授信余额): nominal "
+        "amounts (CCF 1.0) except unused commitments (0.0), collateral deducted, no guarantor "
+        "substitution."
     ),
     ccf=_NOMINAL_CCF,
     ignore_row_ccf=True,

@@ -124,6 +124,8 @@ class Entity(_Record):
     is_gsib: bool = False
     lei: str | None = None
     national_id: str | None = None
+    """A national identifier; in China the 统一社会信用代码 (USCC, GB 32100-2015), whose check
+    character is verified (:mod:`groupexposure.validate.national_id`)."""
     counterparty_sector: CounterpartySector | None = None
     nace: str | None = None
     is_institution: bool | None = None
