@@ -297,6 +297,10 @@ cn_cbirc_2018 = Policy(
 """China: CBIRC large exposures measures (2018)."""
 
 _NOMINAL_CCF = {p: 1.0 for p in Product} | {
+    # an unused line counts nothing whatever product carries it (SPEC §5, credit balance)
+    Product.loan: 0.0,
+    Product.overdraft: 0.0,
+    Product.bond: 0.0,
     Product.commitment: 0.0,
     Product.commitment_uncond_cancellable: 0.0,
 }
@@ -306,8 +310,10 @@ cn_group_credit = Policy(
     description=(
         "商业银行集团客户授信业务风险管理指引 (CBRC 2010) Art. 12: credit to one group client at most "
         "15% of total capital (资本净额); 商业银行法 Art. 39: loans to one borrower at most 10% of total "
-        "capital. Measured as credit balance (授信余额): nominal amounts (CCF 1.0) except unused "
-        "commitments (0.0), collateral deducted, no guarantor substitution."
+        "capital. Measured as credit balance (授信余额): the outstanding nominal of guarantees, "
+        "LCs, performance bonds and other items (CCF 1.0); an unused line counts nothing on any "
+        "product (the undrawn part of a loan, overdraft or bond and every commitment: CCF 0.0); "
+        "collateral deducted, no guarantor substitution."
     ),
     ccf=_NOMINAL_CCF,
     ignore_row_ccf=True,
