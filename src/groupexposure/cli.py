@@ -78,9 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path)
     c.add_argument("--entity", required=True, help="the obligor's entity_id")
-    c.add_argument("--amount", required=True, type=float, help="drawn amount of the new facility")
+    c.add_argument("--amount", type=float, default=None,
+                   help="nominal of the new facility: drawn for loan, overdraft, bond; undrawn "
+                   "(off-balance) for the other products")
     c.add_argument("--product", default="loan", help="facility product (default: loan)")
-    c.add_argument("--undrawn", type=float, default=0.0)
+    c.add_argument("--drawn", type=float, default=None, help="drawn part (mixed facilities)")
+    c.add_argument("--undrawn", type=float, default=None, help="undrawn part (mixed facilities)")
     c.add_argument("--ccf", type=float, default=None)
     c.add_argument("--currency", default=None, help="default: the reporting currency")
     c.add_argument("--guarantor", default=None, help="guarantor entity_id")
@@ -160,13 +163,15 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             result = analyze(_load(args.data_dir, args), policy=args.policy,
                              grouping=args.grouping, on_error=args.on_error)
             decision = result.check(
-                args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
+                args.entity, args.amount, args.product, drawn=args.drawn, undrawn=args.undrawn,
+                ccf=args.ccf,
                 currency=args.currency, guarantor_id=args.guarantor,
                 guaranteed_amount=args.guaranteed_amount, collateral_value=args.collateral)
             if args.json:
                 print(decision.to_json(), file=stream)
             else:
                 print(decision, file=stream)
+                print(f"reason: {decision.reason}", file=stream)
                 print(decision.table.to_string(index=False), file=stream)
             return EXIT_OK if decision.approved else EXIT_DECLINED
         if args.command == "explain":
