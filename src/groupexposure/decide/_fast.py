@@ -100,24 +100,21 @@ def _eval(row: Row, d: tuple[float, float, float], tier1: float
           ) -> tuple[list[bool], list[float], list[float], list[float], list[bool]]:
     net, g, ln = d
     d_exp = (net if row.e_o else 0.0) + (g if row.e_g else 0.0)
-    d_nb = (net if row.nb_o else 0.0) + (g if row.nb_g else 0.0)
     d_loans = ln if row.e_o else 0.0
     sr = row.sr
     applies = list(row.static)
-    measure, delta = [], []
-    for i, rule in enumerate(sr.rules):
-        if sr.loans[i]:
-            measure.append(row.loans + d_loans)
-            delta.append(d_loans)
-        else:
-            measure.append(row.exp + d_exp)
-            delta.append(d_exp)
-        if sr.relief[i] is not None:
-            applies[i] = applies[i] and bool(relief_applies(rule, row.nb + d_nb, tier1))
+    exp, loans = row.exp + d_exp, row.loans + d_loans
+    measure = [loans if is_loans else exp for is_loans in sr.loans]
+    delta = [d_loans if is_loans else d_exp for is_loans in sr.loans]
+    if sr.has_relief:
+        d_nb = (net if row.nb_o else 0.0) + (g if row.nb_g else 0.0)
+        for i, rule in enumerate(sr.rules):
+            if sr.relief[i] is not None:
+                applies[i] = applies[i] and bool(relief_applies(rule, row.nb + d_nb, tier1))
     for i, j in sr.replaces:
         applies[j] = applies[j] and not applies[i]
-    ratio = [m / float(b) for m, b in zip(measure, sr.base, strict=True)]
-    breach = [bool(breached(r, float(lim))) for r, lim in zip(ratio, sr.limit, strict=True)]
+    ratio = [m / b for m, b in zip(measure, sr.base_list, strict=True)]
+    breach = [breached(r, lim) for r, lim in zip(ratio, sr.limit_list, strict=True)]
     return applies, ratio, measure, delta, breach
 
 
@@ -155,7 +152,7 @@ def _caps(row: Row, p: Proposal) -> None:
     sr = row.sr
     caps, relief = [], []
     for i in range(len(sr.rules)):
-        room = float(sr.limit[i]) * float(sr.base[i]) - measure[i]
+        room = sr.limit_list[i] * sr.base_list[i] - measure[i]
         h = 0.0 if applies[i] and breach[i] else room
         if sr.loans[i]:
             caps.append(-1.0 if h < 0 else (h if row.e_o and p.loan_w > 0 else INF))
@@ -242,7 +239,7 @@ def _binding(rows: list[Row], p: Proposal, best: float, fast_max: float, full: b
             tiers = [r.before[0][i] and r.caps[i] == fast_max and finite
                      for i in range(len(applies))]
         for i in range(len(applies)):
-            util = ratio[i] / float(r.sr.limit[i]) if applies[i] else -INF
+            util = ratio[i] / r.sr.limit_list[i] if applies[i] else -INF
             key = (tiers[i], util)
             if pick is None or key > pick:
                 pick, where = key, (k, i)

@@ -45,11 +45,9 @@ class ScopeRules:
     replaces: tuple[tuple[int, int], ...]  # (i, j): rule i, where it applies, takes j's place
     subjects: Subjects
     static: np.ndarray  # (rules, subjects): applies whatever a facility adds
-
-    @property
-    def has_relief(self) -> bool:
-        """Whether any rule's applicability depends on amounts."""
-        return any(r is not None for r in self.relief)
+    limit_list: list[float]  # the same as Python floats (the one-proposal path)
+    base_list: list[float]
+    has_relief: bool  # some rule's applicability depends on amounts (the CRR relief)
 
 
 def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
@@ -60,15 +58,17 @@ def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
     static = np.zeros((len(rules), len(subjects.exposure)), dtype=bool)
     for i, rule in enumerate(rules):
         static[i] = static_applies(rule, subjects, cap)
+    limit = np.array([rule_limit(r, cap, fx) for r in rules], dtype=np.float64)
+    base = np.array([rule_base(r, cap) for r in rules], dtype=np.float64)
     return ScopeRules(
-        is_group=is_group, rules=rules,
-        limit=np.array([rule_limit(r, cap, fx) for r in rules], dtype=np.float64),
-        base=np.array([rule_base(r, cap) for r in rules], dtype=np.float64),
+        is_group=is_group, rules=rules, limit=limit, base=base,
+        limit_list=limit.tolist(), base_list=base.tolist(),
         loans=tuple(r.measure == "loans" for r in rules),
         relief=tuple(None if r.relief is None else r.relief.non_institution_limit * tier1
                      for r in rules),
         replaces=tuple((i, names.index(j)) for i, r in enumerate(rules) for j in r.replaces),
-        subjects=subjects, static=static)
+        subjects=subjects, static=static,
+        has_relief=any(r.relief is not None for r in rules))
 
 
 class CheckIndex:

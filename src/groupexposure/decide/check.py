@@ -145,6 +145,17 @@ def _subject(r: RuleCheck) -> str:
     return f"group {r.group_id}" if r.scope == "group" else f"entity {r.entity_id}"
 
 
+def _build(cls: type[BaseModel], values: dict[str, Any]) -> Any:
+    """A frozen model from values computed here (what ``model_construct`` does, without its
+    per-field walk: the check's hot path builds several per call)."""
+    obj = object.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 def _index(result: AnalysisResult) -> CheckIndex:
     return result._check_index
 
@@ -170,11 +181,11 @@ def check(result: AnalysisResult, entity_id: str, amount: float | None = None,
     if v.binding is not None:
         row = v.rows[v.binding[0]]
         binding = (row.sr.rules[v.binding[1]].name, ix.subject_label(row.sr.is_group, row.subject))
-    return Decision.model_construct(
+    return _build(Decision, dict(  # type: ignore[no-any-return]
         entity_id=p.entity_id, amount=p.amount / p.rate, product=p.product, currency=p.currency,
         drawn=p.drawn, undrawn=p.undrawn, approved=v.approved, reason=v.reason,
         max_amount=v.max_amount / p.rate, binding_rule=binding[0] if binding else None,
-        binding_subject=binding[1] if binding else None, rules=tuple(rows))
+        binding_subject=binding[1] if binding else None, rules=tuple(rows)))
 
 
 def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
@@ -192,13 +203,13 @@ def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
         for i, rule in enumerate(sr.rules):
             if not (ab[i] or aa[i]):
                 continue
-            limit, base = float(sr.limit[i]), float(sr.base[i])
-            out.append(RuleCheck.model_construct(
+            limit, base = sr.limit_list[i], sr.base_list[i]
+            out.append(_build(RuleCheck, dict(
                 scope="group" if sr.is_group else "single", group_id=gid, entity_id=eid,
                 rule=rule.name, measure=rule.measure, capital_base=base, limit=limit,
                 ratio_before=rb[i], status_before=status_of(rb[i], limit, wl) if ab[i] else "n/a",
                 ratio_after=ra[i], status_after=status_of(ra[i], limit, wl) if aa[i] else "n/a",
-                headroom_after=limit * base - ma[i] if aa[i] else math.nan))
+                headroom_after=limit * base - ma[i] if aa[i] else math.nan)))
     return out
 
 

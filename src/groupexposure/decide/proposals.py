@@ -202,14 +202,15 @@ def from_frame(ix: CheckIndex, frame: pd.DataFrame) -> Proposals:
     n = len(frame)
     cols = {c: (frame[c].reset_index(drop=True) if c in frame
                 else pd.Series([None] * n, dtype=object)) for c in FIELDS}
-    raw = pd.DataFrame({"facility_id": [str(i + 1) for i in range(n)],
-                        **{_AS_FACILITY.get(c, c): v for c, v in cols.items()}})
+    raw = pd.DataFrame({_AS_FACILITY.get(c, c): v for c, v in cols.items()})
+    raw.insert(0, "facility_id", raw["obligor_id"])  # a key for the column rules only
     out = _Collector()
     fac = _convert("facilities", raw, out)
     problems = [(int(r) - 1, _user_message(str(c), str(m)))
                 for part in out.parts
                 for r, c, m, sev in zip(part["row"], part["column"], part["message"],
-                                        part["severity"], strict=True) if sev == "error"]
+                                        part["severity"], strict=True)
+                if sev == "error" and c != "facility_id"]
     product = fac["product"].fillna(Product.loan.value).astype(str).to_numpy()
     on = np.isin(product, list(ON_BALANCE_PRODUCTS))
     has_amount = ~_missing(cols["amount"])
