@@ -41,7 +41,8 @@ def test_snapshot_gives_the_same_decisions_as_the_result(ningxia: gx.AnalysisRes
     snap = gx.open_snapshot(snap_path)
     guarantor = "YP-BIO"
     for entity in ningxia.entities["entity_id"]:
-        for kwargs in ({}, {"collateral_value": 2e7}, {"product": "commitment", "undrawn": 5e7}):
+        for kwargs in ({}, {"collateral_value": 2e7}, {"product": "commitment"}, {"undrawn": 5e7},
+                       {"product": "performance_bond"}):
             assert snap.check(entity, 8e7, **kwargs) == ningxia.check(entity, 8e7, **kwargs)
         for g in (guarantor, "MOF"):
             if entity != g:

@@ -114,9 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path, nargs="?", default=None)
     c.add_argument("--entity", default=None, help="the obligor's entity_id")
-    c.add_argument("--amount", type=float, default=None, help="drawn amount of the new facility")
+    c.add_argument("--amount", type=float, default=None,
+                   help="nominal of the new facility: drawn for loan, overdraft, bond; undrawn "
+                   "(off-balance) for the other products")
     c.add_argument("--product", default="loan", help="facility product (default: loan)")
-    c.add_argument("--undrawn", type=float, default=0.0)
+    c.add_argument("--drawn", type=float, default=None, help="drawn part (mixed facilities)")
+    c.add_argument("--undrawn", type=float, default=None, help="undrawn part (mixed facilities)")
     c.add_argument("--ccf", type=float, default=None)
     c.add_argument("--currency", default=None, help="default: the reporting currency")
     c.add_argument("--guarantor", default=None, help="guarantor entity_id")
@@ -264,15 +267,17 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
 
         if args.data_dir is None:
             raise ValueError("check needs DATA_DIR or --snapshot SNAP")
-        if args.proposals is None and (args.entity is None or args.amount is None):
-            raise ValueError("check needs --entity and --amount (or --proposals FILE)")
+        if args.proposals is None and (args.entity is None or (
+                args.amount is None and args.drawn is None and args.undrawn is None)):
+            raise ValueError("check needs --entity and --amount (or --drawn/--undrawn, or "
+                             "--proposals FILE)")
         result = analyze(_load(args.data_dir, args), policy=args.policy,
                          grouping=args.grouping, on_error=args.on_error)
         if args.proposals is not None:
             return ledger_cli.check_without_snapshot(result, args, stream)
         decision = result.check(
-            args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
-            currency=args.currency, guarantor_id=args.guarantor,
+            args.entity, args.amount, args.product, drawn=args.drawn, undrawn=args.undrawn,
+            ccf=args.ccf, currency=args.currency, guarantor_id=args.guarantor,
             guaranteed_amount=args.guaranteed_amount, collateral_value=args.collateral)
         if args.json:
             print(decision.to_json(), file=stream)
@@ -281,6 +286,7 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
 
             names = names_of(result)
             print(decision_text(decision, names), file=stream)
+            print(f"reason: {decision.reason}", file=stream)
             print(decision_table(decision, names).to_string(index=False), file=stream)
         return EXIT_OK if decision.approved else EXIT_DECLINED
     if args.command == "explain":

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .decide.check import Decision, DecisionBookMixin, check, check_many
+from .decide.check import Decision, check, check_many
 from .model.policy import Policy
 from .model.schema import Capital
 from .safe import escape, neutralise, write_csv
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .core.control import Control
     from .core.exposures import EntityExposure
     from .core.groups import Groups
+    from .decide._index import CheckIndex
     from .decide.explain import Explanation
     from .measures.concentration import Concentration
     from .returns import Returns
@@ -49,7 +50,7 @@ _STATUS_ORDER = {"breach": 0, "warning": 1, "ok": 2}
 
 
 @dataclass(eq=False)
-class AnalysisResult(DecisionBookMixin):
+class AnalysisResult:
     """What :func:`groupexposure.analyze` returns."""
 
     groups: pd.DataFrame
@@ -181,10 +182,8 @@ class AnalysisResult(DecisionBookMixin):
                      "ultimate_parent_id"]].to_dict("index")
         g.add_nodes_from((eid, attrs[i]) for i, eid in enumerate(ent["entity_id"]))
         own = self.ownership
-        rel = set(zip(self.control.controller.tolist(), self.control.controlled.tolist(),
-                      strict=True))
         c = self.coded
-        controls = [(int(o), int(s)) in rel for o, s in zip(c.owner, c.owned, strict=True)]
+        controls = self._check_index.controls(c.owner, c.owned).tolist()
         g.add_edges_from(
             (o, s, {"share": sh, "voting": v, "control": f, "controls": ctl})
             for o, s, sh, v, f, ctl in zip(own["owner_id"], own["owned_id"], own["share"],
@@ -193,18 +192,26 @@ class AnalysisResult(DecisionBookMixin):
         return g
 
     # --- decisions -------------------------------------------------------------------------------
-    def check(self, entity_id: str, amount: float, product: str = "loan", *, undrawn: float = 0.0,
+    def check(self, entity_id: str, amount: float | None = None, product: str = "loan", *,
+              drawn: float | None = None, undrawn: float | None = None,
               ccf: float | None = None, currency: str | None = None,
               guarantor_id: str | None = None, guaranteed_amount: float | None = None,
               collateral_value: float = 0.0) -> Decision:
-        """Would one more facility keep every rule it touches? See :func:`decisions.check`."""
-        return check(self, entity_id, amount, product, undrawn=undrawn, ccf=ccf,
+        """Would one more facility keep every rule it touches? See :func:`decide.check.check`."""
+        return check(self, entity_id, amount, product, drawn=drawn, undrawn=undrawn, ccf=ccf,
                      currency=currency, guarantor_id=guarantor_id,
                      guaranteed_amount=guaranteed_amount, collateral_value=collateral_value)
 
     def check_many(self, proposals: pd.DataFrame) -> pd.DataFrame:
         """Judge a table of proposed facilities, each on its own. See :func:`decisions.check_many`."""
         return check_many(self, proposals)
+
+    @cached_property
+    def _check_index(self) -> CheckIndex:
+        """What checks and explanations read, built once (:mod:`decide._index`)."""
+        from .decide._index import CheckIndex
+
+        return CheckIndex(self)
 
     @cached_property
     def headroom(self) -> pd.DataFrame:

@@ -121,11 +121,11 @@ def _reason(result: AnalysisResult, c: int, x: int) -> str:
         if row["voting"] > t:
             return f"votes {pct(row['voting'])} > {pct(t)}"
     # aggregated: votes in x held by c and the entities c controls (not those x controls)
-    n = ctl.n
-    rel = set((ctl.controller * n + ctl.controlled).tolist())
+    ix = result._check_index
     holders = own[own["owned_id"] == ids[x]]
-    codes = result._decision_book.index.get_indexer(holders["owner_id"])
-    inside = [(h == c or c * n + h in rel) and x * n + h not in rel for h in codes]
+    codes = ix.index.get_indexer(holders["owner_id"]).astype(np.int64)
+    inside = ((codes == c) | ix.controls(np.full(codes.size, c), codes)) & ~ix.controls(
+        np.full(codes.size, x), codes)
     parts = holders[inside].sort_values(["voting", "owner_id"], ascending=[False, True])
     listing = ", ".join(f"{o} {pct(v)}" for o, v in zip(parts["owner_id"], parts["voting"],
                                                         strict=True))
@@ -137,8 +137,7 @@ def _reason(result: AnalysisResult, c: int, x: int) -> str:
 
 def explain(result: AnalysisResult, entity_id: str) -> Explanation:
     """The explanation of one entity (its id must be in the book)."""
-    book = result._decision_book
-    x = book.code(entity_id)
+    x = result._check_index.code(entity_id)
     ctl, ids = result.control, result.ids
     ent = result.entities.iloc[x]
     chain = []

@@ -10,7 +10,7 @@ extra facilities, valued by :func:`groupexposure.core.exposures.facility_values`
 analysis itself uses.
 
 This is the one module to adapt when the check's index changes (``decide/_index.py``): it needs
-``_decision_book`` (a cached property building the check's view of a result) and the attributes
+``_check_index`` (a cached property building the check's index of a result) and the attributes
 listed in :class:`Light`.
 """
 
@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from ..core.exposures import EntityExposure, entity_exposures, facility_values
-from ..decide.check import Decision, _Book, check, check_many
+from ..core.exposures import ON_BALANCE_PRODUCTS, EntityExposure, entity_exposures, facility_values
+from ..decide._index import CheckIndex
+from ..decide.check import Decision, check, check_many
 from ..model.policy import Policy
 from ..model.schema import Capital
 
@@ -61,6 +62,13 @@ class _Membership:
     member: np.ndarray
 
 
+@dataclass(frozen=True)
+class _NoControl:
+    """A light result answers checks only, never explanations: no control relation is loaded."""
+
+    keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+
 @dataclass(eq=False)
 class Light:
     """The part of a result that one check touches (codes are positions in ``ids``, sorted)."""
@@ -72,24 +80,31 @@ class Light:
     capital: Capital
     fx: dict[str, float]
     ids: np.ndarray = field(init=False)
+    control: _NoControl = field(default_factory=_NoControl)
 
     def __post_init__(self) -> None:
         self.ids = self.coded.ids
 
     @cached_property
-    def _decision_book(self) -> _Book:
-        return _Book(cast("AnalysisResult", self))
+    def _check_index(self) -> CheckIndex:
+        return CheckIndex(cast("AnalysisResult", self))
 
 
 def proposal_frame(rows: list[dict[str, Any]], currency: str) -> pd.DataFrame:
     """Proposals (journal rows) as facilities for :func:`facility_values`.
 
-    A proposal's ``amount`` is taken as the check takes it: the drawn amount, ``undrawn`` on top.
+    A proposal's ``amount`` is taken as the check takes it (SPEC §6): the nominal of its product, drawn
+    for a loan, overdraft or bond (``undrawn`` then the unused line beside it), the off-balance nominal
+    for every other product.
     """
     f = pd.DataFrame(rows, columns=list(PROPOSAL_FIELDS))
+    product = f["product"].fillna("loan").astype(str)
+    on = product.isin(list(ON_BALANCE_PRODUCTS)).to_numpy()
+    amount = f["amount"].astype(float).fillna(0.0).to_numpy()
+    undrawn = f["undrawn"].astype(float).fillna(0.0).to_numpy()
     return pd.DataFrame({
-        "product": f["product"].fillna("loan").astype(str),
-        "drawn": f["amount"].astype(float), "undrawn": f["undrawn"].fillna(0.0).astype(float),
+        "product": product,
+        "drawn": np.where(on, amount, 0.0), "undrawn": np.where(on, undrawn, amount + undrawn),
         "provision": 0.0, "ccf": f["ccf"].astype(float),
         "currency": f["currency"].fillna(currency).astype(str),
         "guaranteed_amount": f["guaranteed_amount"].astype(float),

@@ -317,6 +317,10 @@ cn_cbirc_2018 = Policy(
 """China: CBIRC large exposures measures (2018)."""
 
 _NOMINAL_CCF = {p: 1.0 for p in Product} | {
+    # an unused line counts nothing whatever product carries it (SPEC §5, credit balance)
+    Product.loan: 0.0,
+    Product.overdraft: 0.0,
+    Product.bond: 0.0,
     Product.commitment: 0.0,
     Product.commitment_uncond_cancellable: 0.0,
 }
@@ -328,9 +332,10 @@ cn_group_credit = Policy(
         "15% of total capital (资本净额); 商业银行法 Art. 39(3): loans to one borrower at most 10% of "
         "total capital (loans to non-bank borrowers: an interbank placement is not a 贷款). The "
         "guideline's article number and whether the 2018 large-exposure measures superseded its "
-        "15% are not verified (docs/policies.md). Measured as credit balance (授信余额): nominal "
-        "amounts (CCF 1.0) except unused commitments (0.0), collateral deducted, no guarantor "
-        "substitution."
+        "15% are not verified (docs/policies.md). Measured as credit balance (授信余额): the "
+        "outstanding nominal of guarantees, LCs, performance bonds and other items (CCF 1.0); an "
+        "unused line counts nothing on any product (the undrawn part of a loan, overdraft or bond "
+        "and every commitment: CCF 0.0); collateral deducted, no guarantor substitution."
     ),
     ccf=_NOMINAL_CCF,
     ignore_row_ccf=True,
