@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from .ledger import cli as ledger_cli
 from .model.issues import ValidationError, format_problems
 from .model.policy import POLICIES
+from .service import cli as service_cli
 
 if TYPE_CHECKING:
     from .model.portfolio import Portfolio
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("groupexposure-out"))
     _common(d)
     ledger_cli.add_commands(sub)
+    service_cli.add_command(sub)
     return parser
 
 
@@ -171,6 +173,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         if args.command == "analyze":
             return _run_analyze(args.data_dir, args, stream)
+        if args.command == "serve":
+            return service_cli.run(args)
         if args.command in ("reserve", "release", "diff") or (
                 args.command == "check" and args.snapshot is not None):
             return ledger_cli.run(args, stream)
