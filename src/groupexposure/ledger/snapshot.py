@@ -81,6 +81,7 @@ class Snapshot:
         if not self.journal.path.is_file():
             raise SnapshotError(f"snapshot {self.path} is damaged: journal.sqlite is missing")
         self.journal.check_owner()
+        self._reserved_cache: tuple[int, _light.Reserved] | None = None
 
     def __repr__(self) -> str:
         c = self.manifest["counts"]
@@ -161,14 +162,14 @@ class Snapshot:
         """SPEC §6 against the snapshot, counting every open reservation."""
         proposal = _proposal(locals())
         with self.journal.reading() as con:
-            rows = Journal.open_rows(con)
-        return _light.judge(self, proposal, rows)
+            reserved = self._reserved(con)
+        return _light.judge(self, proposal, reserved)
 
     def check_many(self, proposals: pd.DataFrame) -> pd.DataFrame:
         """Many proposals, each on its own, counting every open reservation."""
         with self.journal.reading() as con:
-            rows = Journal.open_rows(con)
-        return _light.judge_many(self, proposals, rows)
+            reserved = self._reserved(con)
+        return _light.judge_many(self, proposals, reserved)
 
     def reserve(self, entity_id: str, amount: float, product: str = "loan", *, by: str,
                 reference: str | None = None, undrawn: float = 0.0, ccf: float | None = None,
@@ -185,7 +186,7 @@ class Snapshot:
             raise JournalError(f"cannot reserve: {why}; the journal cannot be written, so nothing "
                                "can be approved (check still works)")
         with self.journal.writing() as con:
-            decision = _light.judge(self, proposal, Journal.open_rows(con))
+            decision = _light.judge(self, proposal, self._reserved(con))
             rid = uuid.uuid4().hex[:20]
             row = {**proposal, "reservation_id": rid, "time": now(), "by": by,
                    "reference": reference, "currency": decision.currency,
@@ -219,6 +220,17 @@ class Snapshot:
             done = Journal.find(con, reservation_id)
         assert done is not None
         return done
+
+    def _reserved(self, con: Any) -> _light.Reserved:
+        """The open reservations, valued; computed again only when the journal has changed (its
+        last event), read inside the caller's transaction."""
+        last = con.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        cached = self._reserved_cache
+        if cached is not None and cached[0] == last:
+            return cached[1]
+        value = _light.value_reservations(self, Journal.open_rows(con))
+        self._reserved_cache = (last, value)
+        return value
 
     @property
     def reservations(self) -> pd.DataFrame:
