@@ -154,6 +154,23 @@ class Snapshot:
         """issues.csv of SPEC §8, as saved."""
         return self.store.table("issues")  # type: ignore[no-any-return]
 
+    def explain(self, entity_id: str) -> dict[str, pd.DataFrame]:
+        """The entity's row, its memberships (group, basis, path) and those groups' rows, from the
+        saved tables (``result.explain`` needs the whole analysis; this needs the tables only)."""
+        ent = self.entities[self.entities["entity_id"] == entity_id]
+        if ent.empty:
+            raise ValueError(self._unknown(entity_id))
+        mem = self.members[self.members["entity_id"] == entity_id]
+        return {"entity": ent, "memberships": mem,
+                "groups": self.groups[self.groups["group_id"].isin(mem["group_id"])]}
+
+    def group(self, group_id: str) -> dict[str, pd.DataFrame]:
+        """A group's row and its members' rows, from the saved tables."""
+        g = self.groups[self.groups["group_id"] == group_id]
+        if g.empty:
+            raise ValueError(f"unknown group {group_id!r} in snapshot {self.snapshot_id}")
+        return {"group": g, "members": self.members[self.members["group_id"] == group_id]}
+
     # --- checks and reservations -------------------------------------------------------------------
     def check(self, entity_id: str, amount: float, product: str = "loan", *,
               undrawn: float = 0.0, ccf: float | None = None, currency: str | None = None,

@@ -169,23 +169,14 @@ def create_app(snapshot: str | Path | Snapshot, *, tokens: str | Path | dict[str
 
     @app.get("/explain/{entity_id}", response_model=Explanation, responses=_ERRORS)
     def explain(entity_id: str, who: Caller) -> Explanation:
-        s = state.snapshot
-        ent = s.entities[s.entities["entity_id"] == entity_id]
-        if ent.empty:
-            raise _NotFoundError(s._unknown(entity_id))
-        mem = s.members[s.members["entity_id"] == entity_id]
-        grp = s.groups[s.groups["group_id"].isin(mem["group_id"])]
-        return Explanation(entity=_records(ent)[0], memberships=_records(mem),
-                           groups=_records(grp))
+        e = state.snapshot.explain(entity_id)
+        return Explanation(entity=_records(e["entity"])[0], memberships=_records(e["memberships"]),
+                           groups=_records(e["groups"]))
 
     @app.get("/groups/{group_id}", response_model=GroupOut, responses=_ERRORS)
     def group(group_id: str, who: Caller) -> GroupOut:
-        s = state.snapshot
-        g = s.groups[s.groups["group_id"] == group_id]
-        if g.empty:
-            raise _NotFoundError(f"unknown group {group_id!r} in snapshot {s.snapshot_id}")
-        return GroupOut(group=_records(g)[0],
-                        members=_records(s.members[s.members["group_id"] == group_id]))
+        g = state.snapshot.group(group_id)
+        return GroupOut(group=_records(g["group"])[0], members=_records(g["members"]))
 
     @app.get("/reservations", response_model=list[dict[str, Any]], responses=_ERRORS)
     def reservations(who: Caller, user: Annotated[str | None, Query(max_length=200)] = None,
@@ -234,13 +225,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class _NotFoundError(ValueError):
-    pass
-
-
 def _status_of(err: ValueError) -> int:
     text = str(err)
-    if isinstance(err, _NotFoundError) or text.startswith(("unknown entity", "unknown reservation")):
+    if text.startswith(("unknown entity", "unknown reservation", "unknown group")):
         return 404
     if "not open" in text:
         return 409
