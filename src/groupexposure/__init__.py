@@ -16,7 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import datasets
+    from . import datasets, service
     from .analysis import analyze
     from .core.lookthrough import integrated_ownership
     from .io.bods import read_bods
@@ -64,6 +64,7 @@ __all__ = [
     "read_bods",
     "read_gleif",
     "read_ownership",
+    "service",
 ]
 __version__ = "0.1.0"
 
@@ -89,7 +90,7 @@ _WHERE: dict[str, str] = {
 }
 """Where each public name lives (loaded on first use)."""
 _MODULES: dict[str, str] = {"datasets": ".datasets", "plots": ".report.plots",
-                            "policies": ".model.policy"}
+                            "policies": ".model.policy", "service": ".service"}
 """Public names that are modules."""
 
 

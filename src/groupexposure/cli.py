@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from .ledger import cli as ledger_cli
 from .model.issues import ValidationError, format_problems
 from .model.policy import POLICIES
+from .service import cli as service_cli
 from .staging import check_output_dir, staged_output
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--no-bom", action="store_true", help="CSV files without the byte-order mark")
     _common(d)
     ledger_cli.add_commands(sub)
+    service_cli.add_command(sub)
     return parser
 
 
@@ -259,6 +261,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
     if args.command == "analyze":
         return _run_analyze(args.data_dir, args, stream)
+    if args.command == "serve":
+        return service_cli.run(args)
     if args.command in ("reserve", "release", "diff") or (
             args.command == "check" and args.snapshot is not None):
         return ledger_cli.run(args, stream)

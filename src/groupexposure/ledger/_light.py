@@ -36,11 +36,13 @@ if TYPE_CHECKING:
 __all__ = [
     "PROPOSAL_FIELDS",
     "Light",
+    "Reserved",
     "judge",
     "judge_many",
     "light_result",
     "proposal_frame",
     "reason_of",
+    "value_reservations",
 ]
 
 PROPOSAL_FIELDS = ("entity_id", "amount", "product", "undrawn", "ccf", "currency", "guarantor_id",
@@ -112,45 +114,64 @@ def proposal_frame(rows: list[dict[str, Any]], currency: str) -> pd.DataFrame:
     })
 
 
-def light_result(snap: Snapshot, codes: np.ndarray, open_rows: list[dict[str, Any]]) -> Light:
-    """The light result around entity ``codes`` (full-book codes), counting ``open_rows``."""
+@dataclass(frozen=True)
+class Reserved:
+    """The open reservations valued once (per state of the journal): what they add to each
+    entity, by full-book code (``codes`` sorted)."""
+
+    codes: np.ndarray
+    exposure: EntityExposure
+    count: int
+
+
+def value_reservations(snap: Snapshot, open_rows: list[dict[str, Any]]) -> Reserved:
+    """Value the open reservations as facilities (SPEC §4, by :func:`facility_values`).
+
+    A reservation whose entity has left the book (after a carry-over) cannot be valued and is left
+    out (see docs/snapshots.md)."""
+    ob = snap.codes_of([r["entity_id"] for r in open_rows])
+    gu = snap.codes_of([r["guarantor_id"] for r in open_rows])
+    keep = ob >= 0
+    rows = [r for r, k in zip(open_rows, keep.tolist(), strict=True) if k]
+    ob, gu = ob[keep], gu[keep]
+    codes = np.unique(np.concatenate([ob, gu[gu >= 0]]))
+    if not rows:
+        zero = np.zeros(0)
+        return Reserved(codes, EntityExposure(zero, zero, zero, zero), 0)
+    kind = np.asarray(snap.kinds, dtype=object)[snap.index.kind.take(codes)]
+    values = facility_values(
+        proposal_frame(rows, snap.capital.currency), obligor=np.searchsorted(codes, ob),
+        guarantor=np.where(gu >= 0, np.searchsorted(codes, np.maximum(gu, 0)), -1),
+        kinds=kind, policy=snap.policy, fx=snap.fx)
+    return Reserved(codes, entity_exposures(values, codes.size), len(rows))
+
+
+def light_result(snap: Snapshot, codes: np.ndarray, reserved: Reserved) -> Light:
+    """The light result around entity ``codes`` (full-book codes), counting ``reserved``."""
     ix = snap.index
     codes = np.unique(codes[codes >= 0])
     groups = np.unique(ix.member_groups.ranges(ix.member_ptr.take(codes),
                                                ix.member_ptr.take(codes + 1)))
     start, stop = ix.group_ptr.take(groups), ix.group_ptr.take(groups + 1)
     members = ix.group_members.ranges(start, stop)
-    sizes = stop - start
     roots = ix.group_root.take(groups)
-    ob = snap.codes_of([r["entity_id"] for r in open_rows])
-    gu = snap.codes_of([r["guarantor_id"] for r in open_rows])
-    near = np.unique(np.concatenate([codes, members]))
-    touches = np.isin(ob, near) | np.isin(gu, near)
-    rows = [r for r, t in zip(open_rows, touches.tolist(), strict=True) if t]
-    ob, gu = ob[touches], gu[touches]
-    full = np.unique(np.concatenate([near, ob[ob >= 0], gu[gu >= 0]]))
-    local = np.searchsorted(full, members)
-    kind = np.asarray(snap.kinds, dtype=object)[ix.kind.take(full)]
-    exposure = EntityExposure(ix.own_original.take(full), ix.own_net.take(full),
-                              ix.substituted_in.take(full), ix.loans.take(full))
-    if rows:
-        keep = ob >= 0  # an entity that has left the book cannot be valued: see docs/snapshots.md
-        values = facility_values(
-            proposal_frame([r for r, k in zip(rows, keep.tolist(), strict=True) if k],
-                           snap.capital.currency),
-            obligor=np.searchsorted(full, ob[keep]),
-            guarantor=np.where(gu[keep] >= 0, np.searchsorted(full, gu[keep]), -1),
-            kinds=kind, policy=snap.policy, fx=snap.fx)
-        extra = entity_exposures(values, full.size)
-        exposure = EntityExposure(exposure.own_original + extra.own_original,
-                                  exposure.own_net + extra.own_net,
-                                  exposure.substituted_in + extra.substituted_in,
-                                  exposure.loans + extra.loans)
-    coded = _Coded(ids=snap.ids_of(full), kind=kind, gsib=ix.gsib.take(full),
-                   exempt=ix.exempt.take(full))
-    membership = _Membership(group=np.repeat(np.searchsorted(full, roots), sizes), member=local)
-    return Light(coded=coded, exposure=exposure, membership=membership, policy=snap.policy,
-                 capital=snap.capital, fx=snap.fx)
+    full = np.unique(np.concatenate([codes, members]))
+    parts = [ix.own_original.take(full), ix.own_net.take(full), ix.substituted_in.take(full),
+             ix.loans.take(full)]
+    if reserved.count:
+        at = np.minimum(np.searchsorted(reserved.codes, full), reserved.codes.size - 1)
+        hit = reserved.codes[at] == full
+        r = reserved.exposure
+        for part, extra in zip(parts, (r.own_original, r.own_net, r.substituted_in, r.loans),
+                               strict=True):
+            part[hit] += extra[at[hit]]
+    coded = _Coded(ids=snap.ids_of(full),
+                   kind=np.asarray(snap.kinds, dtype=object)[ix.kind.take(full)],
+                   gsib=ix.gsib.take(full), exempt=ix.exempt.take(full))
+    membership = _Membership(group=np.repeat(np.searchsorted(full, roots), stop - start),
+                             member=np.searchsorted(full, members))
+    return Light(coded=coded, exposure=EntityExposure(*parts), membership=membership,
+                 policy=snap.policy, capital=snap.capital, fx=snap.fx)
 
 
 def reason_of(d: Decision) -> str:
@@ -165,17 +186,16 @@ def reason_of(d: Decision) -> str:
     return "already_breached" if grows else "would_breach"
 
 
-def judge(snap: Snapshot, proposal: dict[str, Any], open_rows: list[dict[str, Any]]) -> Decision:
+def judge(snap: Snapshot, proposal: dict[str, Any], reserved: Reserved) -> Decision:
     """One proposal against the snapshot and the open reservations."""
     codes = snap.codes_of([proposal["entity_id"], proposal.get("guarantor_id")], strict=True)
-    light = light_result(snap, codes, open_rows)
+    light = light_result(snap, codes, reserved)
     args = {k: v for k, v in proposal.items() if k not in ("entity_id", "amount", "product")}
     return check(cast("AnalysisResult", light), proposal["entity_id"], proposal["amount"],
                  proposal.get("product") or "loan", **args)
 
 
-def judge_many(snap: Snapshot, frame: pd.DataFrame, open_rows: list[dict[str, Any]]
-               ) -> pd.DataFrame:
+def judge_many(snap: Snapshot, frame: pd.DataFrame, reserved: Reserved) -> pd.DataFrame:
     """Many proposals, each on its own against the snapshot and the open reservations."""
     if "entity_id" not in frame:
         raise ValueError("check_many needs the columns entity_id, amount; found "
@@ -184,5 +204,5 @@ def judge_many(snap: Snapshot, frame: pd.DataFrame, open_rows: list[dict[str, An
     if "guarantor_id" in frame:
         ids += [g for g in frame["guarantor_id"].dropna().astype(str)]
     codes = snap.codes_of(ids, strict=True)
-    light = light_result(snap, codes, open_rows)
+    light = light_result(snap, codes, reserved)
     return check_many(cast("AnalysisResult", light), frame)

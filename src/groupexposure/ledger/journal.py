@@ -11,7 +11,9 @@ reservations, so that reservations from any threads and processes are judged one
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +88,8 @@ class Journal:
     def __init__(self, path: Path, snapshot_id: str) -> None:
         self.path = path
         self.snapshot_id = snapshot_id
+        self._local = threading.local()  # one reading connection per thread (and process)
+        self._immutable = False
 
     @classmethod
     def create(cls, path: Path, snapshot_id: str) -> Journal:
@@ -116,24 +120,45 @@ class Journal:
                     raise
                 # a read-only directory: SQLite cannot make its shared-memory file, and with no
                 # write-ahead log left there is nothing it would tell us; read the file as it is
+                # (afresh on every call: such a connection assumes the file never changes)
+                self._immutable = True
                 return sqlite3.connect(f"file:{self.path}?immutable=1", uri=True,
                                        isolation_level=None)
         except sqlite3.Error as err:
             raise JournalError(f"the journal {self.path} cannot be "
                                f"{'written' if write else 'read'}: {err}") from None
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's reading connection (made again after a fork)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.con = self._connect(write=False)
+            local.pid = os.getpid()
+        return local.con  # type: ignore[no-any-return]
+
+    def _drop_reader(self) -> None:
+        con = getattr(self._local, "con", None)
+        self._local.pid = None
+        if con is not None:
+            con.close()
+
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading (one consistent view inside a transaction)."""
-        con = self._connect(write=False)
+        con = self._reader()
         try:
             con.execute("BEGIN")
             yield con
             con.execute("COMMIT")
+            if self._immutable:
+                self._drop_reader()
         except sqlite3.Error as err:
+            self._drop_reader()
             raise JournalError(f"the journal {self.path} cannot be read: {err}") from None
-        finally:
-            con.close()
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:

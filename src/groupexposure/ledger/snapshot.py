@@ -81,6 +81,7 @@ class Snapshot:
         if not self.journal.path.is_file():
             raise SnapshotError(f"snapshot {self.path} is damaged: journal.sqlite is missing")
         self.journal.check_owner()
+        self._reserved_cache: tuple[int, _light.Reserved] | None = None
 
     def __repr__(self) -> str:
         c = self.manifest["counts"]
@@ -153,6 +154,23 @@ class Snapshot:
         """issues.csv of SPEC §8, as saved."""
         return self.store.table("issues")  # type: ignore[no-any-return]
 
+    def explain(self, entity_id: str) -> dict[str, pd.DataFrame]:
+        """The entity's row, its memberships (group, basis, path) and those groups' rows, from the
+        saved tables (``result.explain`` needs the whole analysis; this needs the tables only)."""
+        ent = self.entities[self.entities["entity_id"] == entity_id]
+        if ent.empty:
+            raise ValueError(self._unknown(entity_id))
+        mem = self.members[self.members["entity_id"] == entity_id]
+        return {"entity": ent, "memberships": mem,
+                "groups": self.groups[self.groups["group_id"].isin(mem["group_id"])]}
+
+    def group(self, group_id: str) -> dict[str, pd.DataFrame]:
+        """A group's row and its members' rows, from the saved tables."""
+        g = self.groups[self.groups["group_id"] == group_id]
+        if g.empty:
+            raise ValueError(f"unknown group {group_id!r} in snapshot {self.snapshot_id}")
+        return {"group": g, "members": self.members[self.members["group_id"] == group_id]}
+
     # --- checks and reservations -------------------------------------------------------------------
     def check(self, entity_id: str, amount: float, product: str = "loan", *,
               undrawn: float = 0.0, ccf: float | None = None, currency: str | None = None,
@@ -161,14 +179,14 @@ class Snapshot:
         """SPEC §6 against the snapshot, counting every open reservation."""
         proposal = _proposal(locals())
         with self.journal.reading() as con:
-            rows = Journal.open_rows(con)
-        return _light.judge(self, proposal, rows)
+            reserved = self._reserved(con)
+        return _light.judge(self, proposal, reserved)
 
     def check_many(self, proposals: pd.DataFrame) -> pd.DataFrame:
         """Many proposals, each on its own, counting every open reservation."""
         with self.journal.reading() as con:
-            rows = Journal.open_rows(con)
-        return _light.judge_many(self, proposals, rows)
+            reserved = self._reserved(con)
+        return _light.judge_many(self, proposals, reserved)
 
     def reserve(self, entity_id: str, amount: float, product: str = "loan", *, by: str,
                 reference: str | None = None, undrawn: float = 0.0, ccf: float | None = None,
@@ -185,7 +203,7 @@ class Snapshot:
             raise JournalError(f"cannot reserve: {why}; the journal cannot be written, so nothing "
                                "can be approved (check still works)")
         with self.journal.writing() as con:
-            decision = _light.judge(self, proposal, Journal.open_rows(con))
+            decision = _light.judge(self, proposal, self._reserved(con))
             rid = uuid.uuid4().hex[:20]
             row = {**proposal, "reservation_id": rid, "time": now(), "by": by,
                    "reference": reference, "currency": decision.currency,
@@ -219,6 +237,17 @@ class Snapshot:
             done = Journal.find(con, reservation_id)
         assert done is not None
         return done
+
+    def _reserved(self, con: Any) -> _light.Reserved:
+        """The open reservations, valued; computed again only when the journal has changed (its
+        last event), read inside the caller's transaction."""
+        last = con.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        cached = self._reserved_cache
+        if cached is not None and cached[0] == last:
+            return cached[1]
+        value = _light.value_reservations(self, Journal.open_rows(con))
+        self._reserved_cache = (last, value)
+        return value
 
     @property
     def reservations(self) -> pd.DataFrame:
