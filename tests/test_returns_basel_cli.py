@@ -133,7 +133,7 @@ def test_cli_corep_workbook_has_labels_and_codes(tmp_path: Path) -> None:
     heads = [ws.cell(row=2, column=j).value for j in range(1, 5)]
     assert heads == ["0010", "0020", "0030", "0040"]
     assert ws.cell(row=1, column=4).value == "Total original exposure"
-    pct = [j for j in range(1, ws.max_column + 1) if ws.cell(row=2, column=j).value == "0230"][0]
+    pct = next(j for j in range(1, ws.max_column + 1) if ws.cell(row=2, column=j).value == "0230")
     assert ws.cell(row=3, column=pct).number_format == "0.00%"
 
 
