@@ -32,6 +32,7 @@ from ._common import (
     facilities_of,
     flag,
     group_sums,
+    index_of,
     is_institution,
     ranked,
     text,
@@ -74,7 +75,7 @@ def eu_corep_le(result: AnalysisResult) -> Returns:
     members = np.unique(np.concatenate([
         result.groups["group_id"].to_numpy()[chosen].astype(str),
         c29["entity_id"].to_numpy(dtype=str) if len(c29) else np.array([], dtype=str)]))
-    c27 = _c27(result, np.searchsorted(result.ids.astype(str), members), code, code_type, out)
+    c27 = _c27(result, index_of(result, members), code, code_type, out)
     tables = {"C 26.00": _c26(result, eur, out), "C 27.00": c27,
               "C 28.00": c28, "C 29.00": c29.drop(columns="entity_id")}
     labels = {"C 26.00": C26_LABELS, "C 27.00": C27_LABELS, "C 28.00": {**C28_LABELS, **REF},
@@ -131,7 +132,7 @@ def _c28(result: AnalysisResult, measures: pd.DataFrame, code: np.ndarray, tier1
         if c in sums:
             sums[c] = np.nan  # a sum of empty cells is empty, not 0
     gids = groups["group_id"].to_numpy().astype(str)
-    root = np.searchsorted(result.ids.astype(str), groups["root_id"].to_numpy().astype(str))
+    root = index_of(result, groups["root_id"])
     before = sums["0210"].to_numpy()
     why = np.full(len(groups), "", dtype=object)
 
@@ -176,8 +177,8 @@ def _c29(result: AnalysisResult, measures: pd.DataFrame, code: np.ndarray, chose
     groups = result.groups.iloc[chosen]
     multi = groups.loc[groups["n_members"] > 1, "group_id"].astype(str)
     mem = result.members[result.members["group_id"].astype(str).isin(set(multi))]
-    ents = np.searchsorted(result.ids.astype(str), mem["entity_id"].to_numpy().astype(str))
-    roots = np.searchsorted(result.ids.astype(str), mem["group_id"].to_numpy().astype(str))
+    ents = index_of(result, mem["entity_id"])
+    roots = index_of(result, mem["group_id"])
     frame = pd.DataFrame({
         "0010": code[ents], "0020": code[roots], "0030": np.nan,
         "0040": np.where(mem["basis"].to_numpy() == "control", "control",
