@@ -8,6 +8,7 @@ counts off-balance-sheet items at their nominal amount); nothing here re-impleme
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -141,13 +142,19 @@ def index_of(result: AnalysisResult, values: object) -> np.ndarray:
     return np.asarray(index.get_indexer(pd.Series(values).to_numpy(dtype=object)), dtype=np.int64)
 
 
+_POSITIONS: weakref.WeakKeyDictionary[AnalysisResult, tuple[np.ndarray, np.ndarray]] = (
+    weakref.WeakKeyDictionary())
+
+
 def membership_positions(result: AnalysisResult) -> tuple[np.ndarray, np.ndarray]:
     """The root code of each row of ``result.groups``, and for each membership of
-    ``result.membership`` the row of its group in ``result.groups``."""
-    roots = index_of(result, result.groups["group_id"])
-    row_of = np.full(result.ids.size, -1, dtype=np.int64)
-    row_of[roots] = np.arange(roots.size)
-    return roots, row_of[result.membership.group]
+    ``result.membership`` the row of its group in ``result.groups`` (computed once per result)."""
+    if result not in _POSITIONS:
+        roots = index_of(result, result.groups["group_id"])
+        row_of = np.full(result.ids.size, -1, dtype=np.int64)
+        row_of[roots] = np.arange(roots.size)
+        _POSITIONS[result] = (roots, row_of[result.membership.group])
+    return _POSITIONS[result]
 
 
 def group_sums(result: AnalysisResult, entity_frame: pd.DataFrame) -> pd.DataFrame:

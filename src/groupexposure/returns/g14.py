@@ -32,7 +32,6 @@ from ._common import (
     Returns,
     Unavailable,
     group_sums,
-    index_of,
     is_institution,
     membership_positions,
     ranked,
@@ -57,7 +56,7 @@ def cn_g14(result: AnalysisResult) -> Returns:
     inst = is_institution(result)
     groups = result.groups
     grp = group_sums(result, ent)
-    root = index_of(result, groups["root_id"])
+    root, _ = membership_positions(result)
     large = is_large(grp["non_exempt"].to_numpy(), tier1, CN_G14.large)
     multi = groups["n_members"].to_numpy() > 1
     ids = result.ids.astype(str)
