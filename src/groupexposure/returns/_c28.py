@@ -88,8 +88,8 @@ def entity_measures(result: AnalysisResult, f: Facilities) -> pd.DataFrame:
     coll = v["collateral"].to_numpy(np.float64)
     net = v["net"].to_numpy(np.float64)
     ob, gu = f.obligor, np.where(g > 0, f.guarantor, -1)
-    is_lc = np.isin(f.product, LOAN_COMMITMENTS)
-    is_fg = np.isin(f.product, FINANCIAL_GUARANTEES)
+    is_lc = f.is_product(*LOAN_COMMITMENTS)
+    is_fg = f.is_product(*FINANCIAL_GUARANTEES)
     is_oc = ~is_lc & ~is_fg
     banking = ~f.trading
     g_on, g_off = g * on_share, g * (1.0 - on_share)

@@ -8,6 +8,7 @@ counts off-balance-sheet items at their nominal amount); nothing here re-impleme
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,12 +87,18 @@ class Facilities:
 
     obligor: np.ndarray
     guarantor: np.ndarray  # -1: none
-    product: np.ndarray
+    product_code: np.ndarray
+    products: tuple[str, ...]
     trading: np.ndarray
     defaulted: np.ndarray
     drawn: np.ndarray
     undrawn: np.ndarray
     values: pd.DataFrame  # facility_values(): on_balance, off_balance, original, collateral, ...
+
+    def is_product(self, *names: str) -> np.ndarray:
+        """Whether each facility's product is one of ``names``."""
+        wanted = [i for i, p in enumerate(self.products) if p in names]
+        return np.isin(self.product_code, wanted)
 
 
 def facilities_of(result: AnalysisResult, *, nominal: bool) -> Facilities:
@@ -108,10 +115,11 @@ def facilities_of(result: AnalysisResult, *, nominal: bool) -> Facilities:
     else:
         values = own
     rate = fac["currency"].map(result.fx).to_numpy(np.float64)
+    codes, names = pd.factorize(fac["product"])
     return Facilities(
         obligor=own["obligor"].to_numpy(np.int64),
         guarantor=own["guarantor"].to_numpy(np.int64),
-        product=fac["product"].astype(str).to_numpy(),
+        product_code=np.asarray(codes, dtype=np.int64), products=tuple(map(str, names)),
         trading=(fac["book"].astype(str) == "trading").to_numpy() if "book" in fac
         else np.zeros(len(fac), dtype=bool),
         defaulted=fac["defaulted"].to_numpy(dtype=bool) if "defaulted" in fac
@@ -128,18 +136,35 @@ def per_entity(codes: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(codes[keep], weights=weights[keep], minlength=n)
 
 
+def index_of(result: AnalysisResult, values: object) -> np.ndarray:
+    """Entity codes of the ids in ``values`` (-1 for an unknown id); hash look-ups, no sorting."""
+    index = pd.Index(result.ids)
+    return np.asarray(index.get_indexer(pd.Series(values).to_numpy(dtype=object)), dtype=np.int64)
+
+
+_POSITIONS: weakref.WeakKeyDictionary[AnalysisResult, tuple[np.ndarray, np.ndarray]] = (
+    weakref.WeakKeyDictionary())
+
+
+def membership_positions(result: AnalysisResult) -> tuple[np.ndarray, np.ndarray]:
+    """The root code of each row of ``result.groups``, and for each membership of
+    ``result.membership`` the row of its group in ``result.groups`` (computed once per result)."""
+    if result not in _POSITIONS:
+        roots = index_of(result, result.groups["group_id"])
+        row_of = np.full(result.ids.size, -1, dtype=np.int64)
+        row_of[roots] = np.arange(roots.size)
+        _POSITIONS[result] = (roots, row_of[result.membership.group])
+    return _POSITIONS[result]
+
+
 def group_sums(result: AnalysisResult, entity_frame: pd.DataFrame) -> pd.DataFrame:
     """Numeric per-entity columns (rows in entity code order) summed over each group's members;
     rows in the order of ``result.groups`` (indexed by position 0..k-1)."""
-    g = result.membership
-    gids, gpos = np.unique(g.group, return_inverse=True)
-    k = gids.size
-    sums = {c: np.bincount(gpos, weights=entity_frame[c].to_numpy(np.float64)[g.member],
-                           minlength=k) for c in entity_frame.columns}
-    frame = pd.DataFrame(sums)
-    frame.index = pd.Index(result.ids[gids].astype(str))
-    order = pd.Index(result.groups["group_id"].astype(str))
-    return frame.loc[order].reset_index(drop=True)
+    _, gpos = membership_positions(result)
+    k = len(result.groups)
+    member = result.membership.member
+    return pd.DataFrame({c: np.bincount(gpos, weights=entity_frame[c].to_numpy(np.float64)[member],
+                                        minlength=k) for c in entity_frame.columns})
 
 
 def ranked(values: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -54,8 +54,7 @@ def entity_amounts(result: AnalysisResult) -> pd.DataFrame:
     g = v["guaranteed"].to_numpy(np.float64)
     net = v["net"].to_numpy(np.float64)
     ob, gu = f.obligor, np.where(g > 0, f.guarantor, -1)
-    prod = f.product
-    other = ~f.trading & (prod == "other")
+    other = ~f.trading & f.is_product("other")
     rest = ~f.trading & ~other
 
     def both(w_net: np.ndarray, w_g: np.ndarray) -> np.ndarray:
@@ -68,7 +67,7 @@ def entity_amounts(result: AnalysisResult) -> pd.DataFrame:
         return both(np.where(mask, net * (1 - on_share), 0.0), np.where(mask, g * (1 - on_share), 0.0))
 
     def isin(*products: str) -> np.ndarray:
-        return np.asarray(rest & np.isin(prod, products))
+        return np.asarray(rest & f.is_product(*products))
 
     a: dict[str, np.ndarray] = {
         "general": on(rest), "loans": on(isin("loan", "overdraft")), "bonds": on(isin("bond")),
@@ -81,7 +80,7 @@ def entity_amounts(result: AnalysisResult) -> pd.DataFrame:
         "other": both(np.where(other, net, 0.0), np.where(other, g, 0.0)),
         "crm": per_entity(ob, v["collateral"].to_numpy(np.float64) + g, n) - per_entity(gu, g, n),
         "loan_balance": result.exposure.loans.astype(np.float64),
-        "npl": per_entity(ob, np.where(f.defaulted & np.isin(prod, ("loan", "overdraft")),
+        "npl": per_entity(ob, np.where(f.defaulted & f.is_product("loan", "overdraft"),
                                        f.drawn, 0.0), n),
     }
     frame = pd.DataFrame(a)

@@ -33,6 +33,7 @@ from ._common import (
     flag,
     group_sums,
     is_institution,
+    membership_positions,
     ranked,
     text,
 )
@@ -71,12 +72,11 @@ def eu_corep_le(result: AnalysisResult) -> Returns:
     code, code_type = code_of(result)
     c28, chosen = _c28(result, measures, code, tier1, eur, out)
     c29 = _c29(result, measures, code, chosen, tier1, out)
-    members = np.unique(np.concatenate([
-        result.groups["group_id"].to_numpy()[chosen].astype(str),
-        c29["entity_id"].to_numpy(dtype=str) if len(c29) else np.array([], dtype=str)]))
-    c27 = _c27(result, np.searchsorted(result.ids.astype(str), members), code, code_type, out)
+    roots, _ = membership_positions(result)
+    c27 = _c27(result, np.unique(np.concatenate([roots[chosen], c29.pop("_code").to_numpy()])),
+               code, code_type, out)
     tables = {"C 26.00": _c26(result, eur, out), "C 27.00": c27,
-              "C 28.00": c28, "C 29.00": c29.drop(columns="entity_id")}
+              "C 28.00": c28, "C 29.00": c29}
     labels = {"C 26.00": C26_LABELS, "C 27.00": C27_LABELS, "C 28.00": {**C28_LABELS, **REF},
               "C 29.00": {**C29_LABELS, "group_id": REF["group_id"]}}
     return Returns("eu_corep_le", tables, labels, out.frame())
@@ -131,7 +131,7 @@ def _c28(result: AnalysisResult, measures: pd.DataFrame, code: np.ndarray, tier1
         if c in sums:
             sums[c] = np.nan  # a sum of empty cells is empty, not 0
     gids = groups["group_id"].to_numpy().astype(str)
-    root = np.searchsorted(result.ids.astype(str), groups["root_id"].to_numpy().astype(str))
+    root, _ = membership_positions(result)
     before = sums["0210"].to_numpy()
     why = np.full(len(groups), "", dtype=object)
 
@@ -173,15 +173,16 @@ def _c28(result: AnalysisResult, measures: pd.DataFrame, code: np.ndarray, tier1
 def _c29(result: AnalysisResult, measures: pd.DataFrame, code: np.ndarray, chosen: np.ndarray,
          tier1: float, out: Unavailable) -> pd.DataFrame:
     """Each client of each reported group of two or more (a client may be in several groups)."""
-    groups = result.groups.iloc[chosen]
-    multi = groups.loc[groups["n_members"] > 1, "group_id"].astype(str)
-    mem = result.members[result.members["group_id"].astype(str).isin(set(multi))]
-    ents = np.searchsorted(result.ids.astype(str), mem["entity_id"].to_numpy().astype(str))
-    roots = np.searchsorted(result.ids.astype(str), mem["group_id"].to_numpy().astype(str))
+    g = result.membership
+    _, gpos = membership_positions(result)
+    reported = np.zeros(len(result.groups), dtype=bool)
+    reported[chosen] = True
+    reported &= result.groups["n_members"].to_numpy() > 1
+    sel = np.flatnonzero(reported[gpos])
+    ents, roots = g.member[sel], g.group[sel]
     frame = pd.DataFrame({
         "0010": code[ents], "0020": code[roots], "0030": np.nan,
-        "0040": np.where(mem["basis"].to_numpy() == "control", "control",
-                         "economic dependency"),
+        "0040": np.where(g.by_control[sel], "control", "economic dependency"),
     })
     m = measures.iloc[ents].reset_index(drop=True)
     for c in C28_LABELS:
@@ -190,11 +191,12 @@ def _c29(result: AnalysisResult, measures: pd.DataFrame, code: np.ndarray, chose
     frame["0240"] = frame["0220"] / tier1
     frame["0360"] = frame["0340"] / tier1
     frame = frame[list(C29_LABELS)]
-    frame["group_id"] = mem["group_id"].astype(str).to_numpy()
-    frame["entity_id"] = mem["entity_id"].astype(str).to_numpy()
-    order = {g: i for i, g in enumerate(result.groups["group_id"].astype(str).to_numpy()[chosen])}
-    frame = frame.assign(_g=frame["group_id"].map(order)).sort_values(
-        ["_g", "0010"], kind="stable").drop(columns="_g").reset_index(drop=True)
+    frame["group_id"] = result.ids[roots].astype(str)
+    frame["_code"] = ents
+    rank = np.empty(len(result.groups), dtype=np.int64)
+    rank[chosen] = np.arange(chosen.size)
+    frame = frame.iloc[np.lexsort((frame["0010"].to_numpy(dtype=str), rank[gpos[sel]]))]
+    frame = frame.reset_index(drop=True)
     for c, reason in EMPTY.items():
         out.add("C 29.00", c if c == "0030" else f"{int(c) + 10:04d}", C28_LABELS[c], reason,
                 len(frame))

@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 
 from ..core.limits import is_large
-from ._common import Returns, Unavailable, group_sums, is_institution, ranked, text
+from ._common import (
+    Returns,
+    Unavailable,
+    group_sums,
+    is_institution,
+    membership_positions,
+    ranked,
+    text,
+)
 from ._g14_amounts import EMPTY_KEYS, entity_amounts
 from ._g14_parts import COLUMNS, LABELS, part_one
 from ._rules import CN_G14
@@ -48,7 +56,7 @@ def cn_g14(result: AnalysisResult) -> Returns:
     inst = is_institution(result)
     groups = result.groups
     grp = group_sums(result, ent)
-    root = np.searchsorted(result.ids.astype(str), groups["root_id"].astype(str).to_numpy())
+    root, _ = membership_positions(result)
     large = is_large(grp["non_exempt"].to_numpy(), tier1, CN_G14.large)
     multi = groups["n_members"].to_numpy() > 1
     ids = result.ids.astype(str)
@@ -122,8 +130,7 @@ def _part_two(result: AnalysisResult, ent: pd.DataFrame, grp: pd.DataFrame, larg
     or, if in none, under the largest of its groups. Returns the rows (amounts summed over each
     group's clients there) and their positions in ``result.groups``."""
     g = result.membership
-    order = {gid: i for i, gid in enumerate(gids)}
-    pos = pd.Series(result.ids[g.group].astype(str)).map(order).to_numpy(np.int64)
+    _, pos = membership_positions(result)
     total = grp["total"].to_numpy()
     pick = np.lexsort((gids[pos], -total[pos], ~large[pos], g.member))
     first = np.ones(pick.size, dtype=bool)

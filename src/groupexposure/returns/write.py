@@ -47,13 +47,13 @@ def _workbook(ret: Returns, path: Path) -> Path:
                           "pip install 'groupexposure[report]'") from None
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
-    coded = ret.template == "eu_corep_le"
     for table, frame in [*ret.items(), ("issues", ret.issues)]:
         ws = wb.create_sheet(title=table[:31])
         labels = ret.labels.get(table, {})
-        heads = [[labels.get(c, c) for c in frame.columns]]
-        if coded:  # the COREP forms head each column by its label, then its code
-            heads.append([c for c in frame.columns])
+        if ret.template == "cn_g14":  # the G14 headings are the form's own column names
+            heads = [list(frame.columns)]
+        else:  # the COREP forms head each column by its label, then its code
+            heads = [[labels.get(c, c) for c in frame.columns], list(frame.columns)]
         for i, head in enumerate(heads, start=1):
             for j, value in enumerate(head, start=1):
                 cell = ws.cell(row=i, column=j, value=value)
