@@ -138,7 +138,7 @@ def test_dollar_signs_are_text_never_mathtext(tmp_path: Path):
     gx.plots.plot_breakdown(r, "sector").figure.savefig(png, format="png")
 
 
-def test_control_characters_are_shown_escaped_on_the_terminal():
+def test_control_characters_are_shown_escaped_on_the_terminal(tmp_path: Path):
     # #13.6: a name "\r  OK" must not overwrite BREACH; an ANSI escape must not recolour
     book = make_book([{"entity_id": "A", "name": "\r  OK"}, {"entity_id": "B", "name": "\x1b[2J"}],
                      ownership=[("A", "B", 1.0)],
@@ -147,6 +147,10 @@ def test_control_characters_are_shown_escaped_on_the_terminal():
     for text in (r.summary(), r.summary(lang="zh"), str(r.explain("B")),
                  str(r.explain("A"))):
         assert "\r" not in text and "\x1b" not in text
+    import openpyxl
+
+    wb = openpyxl.load_workbook(r.to_excel(tmp_path / "r.xlsx"))  # an xlsx cannot hold ESC
+    assert "\\x1b[2J" in [c.value for c in wb["Entities"]["B"]]
     line = next(x for x in r.summary().splitlines() if "BREACH" in x)
     assert line.startswith("  BREACH  \\r  OK (A):")
     assert "\\x1b[2J (B)" in str(r.explain("B"))

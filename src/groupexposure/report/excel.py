@@ -19,13 +19,14 @@ shows of how many; the CSV files hold every row. (Excel itself stops at 1,048,57
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .._text import display_width
+from .._text import display_width, printable
 from ..safe import FORMULA_STARTS
 from .labels import AMOUNT_COLUMNS, Labels
 from .summary import header_lines
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from ..result import AnalysisResult
 
 __all__ = ["write_excel"]
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 AMOUNT = "#,##0"
 AMOUNT_SCALED = "#,##0.00"
@@ -119,7 +122,9 @@ def _value(v: Any) -> Any:
         return int(v)
     if isinstance(v, (float, np.floating)):
         return None if math.isnan(v) or math.isinf(v) else float(v)
-    return v if isinstance(v, str) else str(v)
+    text = v if isinstance(v, str) else str(v)
+    # characters an xlsx file cannot hold (C0 controls but tab, LF, CR) are written as escapes
+    return _ILLEGAL.sub(lambda m: printable(m.group()), text)
 
 
 def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]],
@@ -134,23 +139,22 @@ def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]],
     fills = {labels.get(k, k): PatternFill("solid", start_color=v, end_color=v)
              for k, v in STATUS_FILL.items()}
     widths = [display_width(h) for h in header]
-    for values in rows:
-        ws.append(values)
-        for j, cell in enumerate(ws[ws.max_row]):
-            v = cell.value
+    for i, values in enumerate(rows, start=2):
+        for j, v in enumerate(values):
+            if v is None:
+                continue
+            cell = ws.cell(row=i, column=j + 1, value=v)  # cell by cell: ws[i] is O(sheet)
             if isinstance(v, str):
                 cell.data_type = "s"  # text, never a formula
                 if v.startswith(FORMULA_STARTS):
                     cell.quotePrefix = True
                 if j in status_cols and v in fills:
                     cell.fill = fills[v]
-                if ws.max_row <= 2001:
-                    widths[j] = max(widths[j], display_width(v))
-            elif v is not None:
+                widths[j] = max(widths[j], display_width(v))
+            else:
                 if formats[j]:
                     cell.number_format = formats[j]
-                if ws.max_row <= 2001:
-                    widths[j] = max(widths[j], 12)
+                widths[j] = max(widths[j], 12)
     ws.freeze_panes = "A2"
     if header:
         ws.auto_filter.ref = ws.dimensions
