@@ -19,6 +19,7 @@ from .decide.check import Decision, DecisionBookMixin, check, check_many
 from .model.policy import Policy
 from .model.schema import Capital
 from .safe import escape, neutralise, write_csv
+from .validate.summary import summary_lines
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -69,8 +70,14 @@ class AnalysisResult(DecisionBookMixin):
     ownership: pd.DataFrame
     connections: pd.DataFrame
     row_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``)."""
+    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``),
+    and ``used_with_error``: used rows read conservatively despite an error (collect mode)."""
     timings: dict[str, float] = field(default_factory=dict)
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Collect mode: what was left out that can only lower a figure (table, row, entity, amount)."""
+    understated_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Collect mode: the groups whose figures may be understated because a row touching one of
+    their members was left out (``group_id, rows_left_out, amount_left_out, entities, what``)."""
 
     # --- summaries -------------------------------------------------------------------------------
     @property
@@ -116,8 +123,11 @@ class AnalysisResult(DecisionBookMixin):
                              f"exposure {c['member_exposure']:,.0f} {cur}, guaranteed inside "
                              f"{c['guaranteed_inside']:,.0f} {cur}")
         errors = self.issues["severity"].value_counts()
-        lines.append(f"issues: {errors.get('error', 0)} errors (rows dropped), "
+        dropped = int(self.row_counts["dropped"].sum()) if "dropped" in self.row_counts else 0
+        lines.append(f"issues: {errors.get('error', 0)} errors ({dropped} rows dropped), "
                      f"{errors.get('warning', 0)} warnings, {errors.get('info', 0)} info")
+        lines.extend(summary_lines(self.row_counts, self.left_out, self.understated_groups, cur,
+                                   top=top))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -543,6 +543,10 @@ def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:
     if bad_product.any():
         raise ValueError(f"unknown product {f.loc[bad_product, 'product'].iloc[0]!r}; valid: "
                          + ", ".join(p.value for p in Product))
+    from ..validate.columns import require_finite  # one finite rule for tables and proposals
+
+    require_finite(f, ["amount", "undrawn", "ccf", "collateral_value", "guaranteed_amount"],
+                   table="check_many")
     for col in ("amount", "undrawn", "collateral_value", "guaranteed_amount"):
         if (pd.to_numeric(f[col], errors="coerce") < 0).any():
             raise ValueError(f"{col} must be >= 0 in every proposal")

@@ -16,6 +16,7 @@ import pandas as pd
 from ..model.issues import Problem
 from ..model.portfolio import Portfolio, empty_table
 from ..model.schema import TABLES, columns
+from ._shape import ambiguous_tables, empty_file, header_names, keep_nan_text, repeated_columns
 
 __all__ = ["FILE_SUFFIXES", "REQUIRED_TABLES", "find_table", "load_portfolio", "read_capital", "read_table"]
 
@@ -40,6 +41,9 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one table as text. Returns the frame (None if unreadable) and the problems met."""
     table = path.stem
     suffix = path.suffix.lower()
+    if path.is_file() and path.stat().st_size == 0:  # an empty optional table, with a warning
+        required = table in ("entities", "facilities")
+        return (None if required else empty_table(table)), [empty_file(path, required)]
     try:
         if suffix == ".csv":
             frame = _read_csv(path)
@@ -58,7 +62,11 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
                     f"cannot read {path.name}: {detail}")
         ]
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, []
+    repeated = repeated_columns(header_names(path), table, path.name)
+    if repeated:
+        return None, repeated
+    floats = [c.name for c in columns(table) if c.kind == "float"] if table in TABLES else []
+    return keep_nan_text(frame, path, floats), []
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -86,7 +94,7 @@ def read_capital(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
                     f"none in {path.parent}")
         ]
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is fine
     except (OSError, ValueError) as exc:
         return None, [
             Problem("error", "unreadable_file", "capital", None, "", "", path.name,
@@ -131,6 +139,9 @@ def load_portfolio(directory: str | Path) -> Portfolio:
                 )
             frames[table] = empty_table(table)
             continue
+        files = [directory / f"{table}{s}" for s in FILE_SUFFIXES if (directory / f"{table}{s}").is_file()]
+        if len(files) > 1:  # two files for one table: which one is meant is unknown
+            problems.append(ambiguous_tables(files))
         frame, met = read_table(path)
         problems.extend(met)
         frames[table] = frame if frame is not None else empty_table(table)
