@@ -84,11 +84,16 @@ def keep_nan_text(frame: pd.DataFrame, path: Path, floats: list[str]) -> pd.Data
             as_text = {c: pd.Series(pc.if_else(pc.is_nan(table[c]), "nan", None).to_pandas())
                        for c in cols if pc.any(pc.is_nan(table[c])).as_py()}
         else:
-            raw = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False,
-                              na_values=[""], encoding="latin-1", engine="pyarrow")
-            as_text = {c: raw[c].where(raw[c].str.strip().str.lower().isin(list(_NAN_TEXT)))
-                       for c in cols}
-    except (OSError, ValueError, ImportError, KeyError):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            import pyarrow.csv as pcsv
+
+            table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+                include_columns=cols, column_types=dict.fromkeys(cols, pa.float64()),
+                null_values=[""]))  # a blank cell is null, the text nan is NaN
+            as_text = {c: pd.Series(pc.if_else(pc.is_nan(table[c]), "nan", None).to_pandas())
+                       for c in cols if pc.any(pc.is_nan(table[c])).as_py()}
+    except (OSError, ValueError, ImportError, KeyError, TypeError):
         return frame
     for c, nan_text in as_text.items():
         hit = nan_text.notna().to_numpy()

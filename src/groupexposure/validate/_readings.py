@@ -203,6 +203,12 @@ def collect_tables(frames: dict[str, pd.DataFrame], problems: pd.DataFrame, read
                    encoded: tuple[np.ndarray, list[np.ndarray]] | None) -> ValidPortfolio:
     """The tables collect mode uses (all of them when nothing is wrong), with the row counts."""
     reporting = capital.currency
+    if not (problems["severity"] == "error").any():  # nothing to drop or read differently
+        none: dict[str, set[int]] = {t: set() for t in TABLES}
+        return ValidPortfolio(
+            encoded=encoded, **{t: frames[t].reset_index(drop=True) for t in TABLES if t != "fx"},
+            fx=_rates(frames["fx"], reporting), capital=capital,
+            issues=issues_frame(problems[PROBLEM_FIELDS]), row_counts=_counts(read, none, none))
     dropped = _rows_with(problems, "error", "drop")
     out = Collector()
     kept = {t: f[~f["_row"].isin(list(dropped[t]))].copy() for t, f in frames.items()}

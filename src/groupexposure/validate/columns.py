@@ -276,7 +276,8 @@ def convert(table: str, raw: pd.DataFrame, *, policy: Policy | None = None
     ``policy`` decides the reading of an unknown product (its highest CCF).
     """
     out = Collector()
-    frame = raw.reset_index(drop=True)
+    raw = raw.reset_index(drop=True)
+    frame = raw.copy()
     frame["_row"] = np.arange(1, len(frame) + 1)
     for spec in columns(table):
         if spec.name not in frame:
@@ -284,7 +285,7 @@ def convert(table: str, raw: pd.DataFrame, *, policy: Policy | None = None
         if spec.kind in ("id", "str"):
             _id_column(table, spec, frame, out)
         elif spec.kind == "float":
-            _float_column(table, spec, raw.reset_index(drop=True), frame, out)
+            _float_column(table, spec, raw, frame, out)
         elif spec.kind == "bool":
             flags, bad = _as_bool(frame[spec.name])
             if bad.any():

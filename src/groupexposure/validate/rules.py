@@ -20,7 +20,7 @@ Row numbers count data rows from 1 (row 1 is the first line under the CSV header
 from __future__ import annotations
 
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -107,11 +107,21 @@ def _duplicates(table: str, frame: pd.DataFrame, cols: list[str], out: Collector
     return dup
 
 
+def _norm_arrow(values: pd.Series) -> tuple[pa.Array, pa.Array]:
+    """The ids as one arrow array, and without surrounding spaces in Unicode normal form NFC."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr, pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFC"))
+
+
 def _norm(values: pd.Series) -> pd.Series:
     """Ids without surrounding spaces, in Unicode normal form NFC."""
-    arr = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string())
-    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFC"))
-    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+    _, norm = _norm_arrow(values)
+    return pd.Series(norm.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
 
 
 def _references(table: str, frame: pd.DataFrame, column: str, codes: np.ndarray,
@@ -153,9 +163,10 @@ def _neighbours(value: str, sorted_known: np.ndarray, width: int = 100) -> list[
 def _similar_ids(ent: pd.DataFrame, out: Collector) -> None:
     """Entity ids that differ only by surrounding spaces or Unicode normalisation (a warning)."""
     ids = ent["entity_id"].dropna()
-    key = _norm(ids)
-    if (key == ids).all():  # no id changes under the normal form: no two can meet
+    arr, norm = _norm_arrow(ids)
+    if len(arr) == 0 or pc.all(pc.equal(arr, norm)).as_py():  # no id changes: no two can meet
         return
+    key = pd.Series(norm.to_numpy(zero_copy_only=False), index=ids.index, dtype=object)
     sub = ent.loc[ids.index]
     distinct = sub.groupby(key)["entity_id"].transform("nunique")
     hit = (distinct > 1).reindex(ent.index, fill_value=False)
@@ -272,13 +283,13 @@ def _structure(portfolio: Portfolio, policy: Policy, out: Collector) -> Capital:
     return capital
 
 
-def _typed(portfolio: Portfolio, policy: Policy, out: Collector) -> dict[str, pd.DataFrame]:
+def _typed(portfolio: Portfolio, policy: Policy, out: Collector, pool: ThreadPoolExecutor
+           ) -> dict[str, pd.DataFrame]:
     """Every table typed column by column; the largest alongside the others."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        biggest = max(TABLES, key=lambda t: len(getattr(portfolio, t)))
-        pending = pool.submit(convert, biggest, getattr(portfolio, biggest), policy=policy)
-        done = {t: convert(t, getattr(portfolio, t), policy=policy) for t in TABLES if t != biggest}
-        done[biggest] = pending.result()
+    biggest = max(TABLES, key=lambda t: len(getattr(portfolio, t)))
+    pending = pool.submit(convert, biggest, getattr(portfolio, biggest), policy=policy)
+    done = {t: convert(t, getattr(portfolio, t), policy=policy) for t in TABLES if t != biggest}
+    done[biggest] = pending.result()
     for t in TABLES:
         out.extend(done[t][1])
     return {t: done[t][0] for t in TABLES}
@@ -317,13 +328,12 @@ def _fx_rules(fx: pd.DataFrame, fac: pd.DataFrame, reporting: str, policy: Polic
 
 
 def _cross_rules(frames: dict[str, pd.DataFrame], capital: Capital, policy: Policy,
-                 out: Collector) -> tuple[np.ndarray, list[np.ndarray]]:
+                 out: Collector, fac_distinct: Future[bool]) -> tuple[np.ndarray, list[np.ndarray]]:
     """The rules spanning rows; returns the encoded ids (:func:`ids.encode`)."""
     ent, own, con, fac, fx = (frames[t] for t in TABLES)
     refs = [("ownership", "owner_id"), ("ownership", "owned_id"), ("connections", "dependent_id"),
             ("connections", "depends_on_id"), ("facilities", "obligor_id"),
             ("facilities", "guarantor_id")]
-    fac_distinct = _all_distinct(fac, ["facility_id"], None)
     known, (entity_codes, *codes) = encode(ent["entity_id"].dropna(), ent["entity_id"],
                                            *(frames[t][c] for t, c in refs))
     for (table, col), code in zip(refs, codes, strict=True):
@@ -350,7 +360,7 @@ def _cross_rules(frames: dict[str, pd.DataFrame], capital: Capital, policy: Poli
     out.rule("connections", con, con["dependent_id"].notna()
              & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
              "a connection must join two different entities; got {dependent_id} on both ends")
-    _duplicates("facilities", fac, ["facility_id"], out, distinct=fac_distinct,
+    _duplicates("facilities", fac, ["facility_id"], out, distinct=fac_distinct.result(),
                 reading="every row is counted")
     same = (fac["guarantor_id"].notna() & (fac["guarantor_id"] == fac["obligor_id"])).to_numpy()
     out.rule("facilities", fac, same, "self_reference", "guarantor_id",
@@ -373,8 +383,10 @@ def validate(portfolio: Portfolio, policy: Policy, *, on_error: OnError = "raise
         raise ValueError(f"on_error must be 'raise' or 'collect'; got {on_error!r}")
     out = Collector()
     capital = _structure(portfolio, policy, out)
-    frames = _typed(portfolio, policy, out)
-    encoded = _cross_rules(frames, capital, policy, out)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the largest job alongside the others
+        frames = _typed(portfolio, policy, out, pool)
+        fac_distinct = pool.submit(_all_distinct, frames["facilities"], ["facility_id"], None)
+        encoded = _cross_rules(frames, capital, policy, out, fac_distinct)
     problems = out.raw()
     errors = problems["severity"] == "error"
     if errors.any() and (on_error == "raise" or problems.loc[errors, "row"].isna().any()):
