@@ -224,7 +224,7 @@ def _without_bad(book: gx.Portfolio, table: str, drop: int) -> gx.Portfolio:
     return gx.Portfolio.from_frames(capital=book.capital or {}, **frames)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(book=portfolios(max_entities=6), data=st.data())
 def test_collect_is_never_below_the_book_without_its_bad_rows(book, data):
     """Spoil one ownership or facility row conservatively-readable ways; collect's group exposures
