@@ -39,6 +39,7 @@ from .model.portfolio import Portfolio
 from .result import AnalysisResult
 from .validate.national_id import national_id_problems
 from .validate.rules import OnError, ValidPortfolio, validate
+from .validate.summary import collect_report
 
 __all__ = ["Grouping", "analyze"]
 
@@ -158,8 +159,8 @@ def analyze(
         values = facility_values(fac, obligor=obligor, guarantor=guarantor, kinds=coded.kind,
                                  policy=pol, fx=valid.fx)
         exposure = entity_exposures(values, n)
-        look = lookthrough_values(n, coded.owner, coded.owned, _known(own["share"]),
-                                  exposure.own_net)
+        share = own["lookthrough_share"] if "lookthrough_share" in own else own["share"]
+        look = lookthrough_values(n, coded.owner, coded.owned, _known(share), exposure.own_net)
         return values, exposure, look
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -187,8 +188,11 @@ def analyze(
         possible_control(own, coded.ids, control, coded.owner, coded.owned, pol.control_threshold),
     ] if book.declarations is not None or "voting_max" in own else []
     checked.append(_reading_issues(valid, exposure))
+
+    understated, understated_issues = collect_report(valid.left_out, member_frame)
     issues = issues_frame(pd.concat([valid.issues, _analysis_issues(coded, control, values, fac,
-                                                                    exposure, valid), *checked]))
+                                                                    exposure, valid), *checked,
+                                     understated_issues]))
     clock.lap("limits")
     log.info("analysed %d entities, %d facilities, %d groups (%s, %s)", n, len(fac),
              len(group_frame), pol.name, grouping)
@@ -198,6 +202,7 @@ def analyze(
         coded=coded, control=control, membership=groups, exposure=exposure,
         facility_values=values, facilities=fac, ownership=own, connections=valid.connections,
         row_counts=valid.row_counts, timings=clock.timings,
+        left_out=valid.left_out, understated_groups=understated,
     )
 
 

@@ -19,6 +19,7 @@ from .decide.check import Decision, check, check_many
 from .model.policy import Policy
 from .model.schema import Capital
 from .safe import escape, neutralise, write_csv
+from .validate.summary import summary_lines
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -71,8 +72,14 @@ class AnalysisResult:
     ownership: pd.DataFrame
     connections: pd.DataFrame
     row_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``)."""
+    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``),
+    and ``used_with_error``: used rows read conservatively despite an error (collect mode)."""
     timings: dict[str, float] = field(default_factory=dict)
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Collect mode: what was left out that can only lower a figure (table, row, entity, amount)."""
+    understated_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Collect mode: the groups whose figures may be understated because a row touching one of
+    their members was left out (``group_id, rows_left_out, amount_left_out, entities, what``)."""
 
     # --- summaries -------------------------------------------------------------------------------
     @property
@@ -92,10 +99,14 @@ class AnalysisResult:
     def summary(self, top: int = 10, *, lang: str = "en", display_unit: str | None = None
                 ) -> str:
         """A few lines for a terminal: bank, data date, totals, then breaches and warnings first
-        (``lang="zh"`` in Chinese; ``display_unit`` "万元" or "亿元" scales the amounts)."""
+        (``lang="zh"`` in Chinese; ``display_unit`` "万元" or "亿元" scales the amounts); then what
+        collect mode dropped or used despite an error, and the groups it may understate."""
         from .report.summary import summary_text
 
-        return summary_text(self, top, lang=lang, display_unit=display_unit)
+        lines = [summary_text(self, top, lang=lang, display_unit=display_unit)]
+        lines.extend(summary_lines(self.row_counts, self.left_out, self.understated_groups,
+                                   self.capital.currency, top=top))
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<AnalysisResult {self.summary(top=3)}>"

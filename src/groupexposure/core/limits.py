@@ -79,6 +79,11 @@ def status(ratio: np.ndarray, limit: np.ndarray, warning_level: float) -> np.nda
     """``breach`` above the limit, ``warning`` from ``warning_level * limit``, else ``ok``."""
     ratio = np.asarray(ratio, dtype=np.float64)
     limit = np.asarray(limit, dtype=np.float64)
+    unknown = np.isnan(ratio) & ~np.isnan(limit)
+    if unknown.any():  # validation lets no non-finite number in: a NaN here is a bug, never an ok
+        raise FloatingPointError(
+            f"internal error: {int(unknown.sum())} ratio(s) are NaN where a limit applies "
+            f"(first at position {int(np.flatnonzero(unknown)[0])}); no status can be given")
     with np.errstate(invalid="ignore"):
         breach = breached(ratio, limit)
         warning = warned(ratio, limit, warning_level)

@@ -1,7 +1,7 @@
 """Proposed facilities for the pre-approval check (SPEC §6): one path for ``check`` and ``check_many``.
 
 A proposal is judged only after the column rules of facilities.csv (SPEC §1) have accepted it, through
-the same column conversion as the input tables (:func:`groupexposure.validate.rules._convert`), then
+the same column conversion as the input tables (:func:`groupexposure.validate.columns.convert`), then
 the rules that need the book: the obligor and guarantor must be entities (and differ), the currency
 must have an FX rate. ``check`` and ``check_many`` therefore accept and refuse exactly the same
 proposals, with the same messages. A single ``check`` first tries a plain-Python test that accepts
@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..core.exposures import LOAN_PRODUCTS, ON_BALANCE_PRODUCTS, ccf_used
 from ..model.schema import Product
-from ..validate.rules import _Collector, _convert
+from ..validate.columns import convert
 
 if TYPE_CHECKING:
     from ._index import CheckIndex
@@ -204,12 +204,10 @@ def from_frame(ix: CheckIndex, frame: pd.DataFrame) -> Proposals:
                 else pd.Series([None] * n, dtype=object)) for c in FIELDS}
     raw = pd.DataFrame({_AS_FACILITY.get(c, c): v for c, v in cols.items()})
     raw.insert(0, "facility_id", raw["obligor_id"])  # a key for the column rules only
-    out = _Collector()
-    fac = _convert("facilities", raw, out)
+    fac, found = convert("facilities", raw)
     problems = [(int(r) - 1, _user_message(str(c), str(m)))
-                for part in out.parts
-                for r, c, m, sev in zip(part["row"], part["column"], part["message"],
-                                        part["severity"], strict=True)
+                for r, c, m, sev in zip(found["row"], found["column"], found["message"],
+                                        found["severity"], strict=True)
                 if sev == "error" and c != "facility_id"]
     product = fac["product"].fillna(Product.loan.value).astype(str).to_numpy()
     on = np.isin(product, list(ON_BALANCE_PRODUCTS))

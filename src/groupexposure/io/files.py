@@ -26,6 +26,7 @@ from ..model.issues import Problem, issue
 from ..model.portfolio import Portfolio, empty_table
 from ..model.schema import TABLES
 from ..model.schema import columns as column_specs
+from ._shape import ambiguous_tables, empty_file, header_names, keep_nan_text, repeated_columns
 from .columns import COLUMN_MAP_FILE, ColumnMap, check_column_map, read_column_map, renames
 from .encodings import EncodingError, check_encoding, detect_encoding, utf8_source
 from .units import (
@@ -69,6 +70,9 @@ def read_table(path: Path, *, encoding: str | None = None, column_map: ColumnMap
     headers renamed by ``column_map``. Returns the frame (None if unreadable) and the problems."""
     table = path.stem
     suffix = path.suffix.lower()
+    if path.is_file() and path.stat().st_size == 0:  # an empty optional table, with a warning
+        required = table in ("entities", "facilities")
+        return (None if required else empty_table(table)), [empty_file(path, required)]
     mapping = column_map or {}
     problems: list[Problem] = []
     try:
@@ -91,7 +95,11 @@ def read_table(path: Path, *, encoding: str | None = None, column_map: ColumnMap
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [_unreadable(table, path.name, f"cannot read {path.name}: {detail}")]
-    return frame, problems
+    repeated = repeated_columns(header_names(path), table, path.name)
+    if repeated:
+        return None, repeated
+    floats = [c.name for c in column_specs(table) if c.kind == "float"] if table in TABLES else []
+    return keep_nan_text(frame, path, floats), problems
 
 
 def _read_csv(path: Path, table: str, encoding: str | None, mapping: ColumnMap
@@ -199,7 +207,7 @@ def read_capital(path: Path, column_map: ColumnMap | None = None
                     f"none in {path.parent}")
         ]
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is fine
     except (OSError, ValueError) as exc:
         return None, [_unreadable("capital", path.name, f"cannot read {path.name}: {exc}")]
     if not isinstance(data, dict):
@@ -239,6 +247,9 @@ def _from_directory(directory: Path, encoding: str | None, mapping: ColumnMap
                 )
             frames[table] = empty_table(table)
             continue
+        files = [directory / f"{table}{s}" for s in FILE_SUFFIXES if (directory / f"{table}{s}").is_file()]
+        if len(files) > 1:  # two files for one table: which one is meant is unknown
+            problems.append(ambiguous_tables(files))
         frame, met = read_table(path, encoding=encoding, column_map=mapping)
         problems.extend(met)
         frames[table] = frame if frame is not None else empty_table(table)

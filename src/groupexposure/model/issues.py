@@ -72,10 +72,15 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "column_map": IssueCode("error", "a mapped header a file lacks, or one clashing with a column"),
     "amount_with_unit": IssueCode("error", "an amount written with its unit (3亿元)"),
     "amount_unit": IssueCode("info", "amounts read in a unit (万元, 亿元, ...), converted to 元"),
+
+    "ambiguous_table": IssueCode("error", "two files hold one table (entities.csv and entities.parquet)"),
+    "empty_file": IssueCode("warning", "an optional file of 0 bytes, read as an empty table"),
+    "duplicate_column": IssueCode("error", "a table has two columns of the same name"),
     # columns and values (validate/)
     "missing_column": IssueCode("error", "a required column is absent"),
     "missing_value": IssueCode("error", "a required cell is blank"),
-    "not_a_number": IssueCode("error", "a numeric cell cannot be read as a finite number"),
+    "not_a_number": IssueCode("error", "a numeric cell cannot be read as a number (text, true/false)"),
+    "non_finite": IssueCode("error", "a number that is not finite: nan, inf, or too large (1e309)"),
     "numeric_id": IssueCode("error", "an identifier column was read as numbers (leading zeros may be lost)"),
     "out_of_range": IssueCode("error", "a number lies outside its valid range"),
     "negative_amount": IssueCode("error", "an amount is negative"),
@@ -90,6 +95,11 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "closed_cycle": IssueCode("error", "a ring of holdings in which every share is held inside the ring"),
     "missing_fx_rate": IssueCode("error", "a facility's currency has no rate in fx.csv"),
     "dropped_dependency": IssueCode("error", "a row dropped because a row it depends on was dropped"),
+    "repeated_rate": IssueCode("warning", "a currency given twice in fx.csv with the same rate; one used"),
+    "similar_ids": IssueCode("warning", "entity ids that differ only by surrounding spaces or Unicode form"),
+    # collect mode (validate/_readings.py, analysis.py)
+    "collect_summary": IssueCode("warning", "collect mode: rows dropped and used despite an error"),
+    "understated_group": IssueCode("warning", "a group's figures may be understated (a row left out)"),
     # the analysis (core/, analysis.py)
     "control_cycle": IssueCode("warning", "entities that control each other (one unit)"),
     "multiple_controllers": IssueCode("warning", "two controllers, neither controlling the other"),

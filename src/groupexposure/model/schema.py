@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "TABLES",
@@ -104,9 +104,20 @@ class Book(StrEnum):
     trading = "trading"
 
 
+
+def _not_bool(value: Any) -> Any:
+    """A bool is not a number (pydantic would read ``True`` as 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed, not {str(value).lower()}")
+    return value
+
+
+NotBool = BeforeValidator(_not_bool)
 Id = Annotated[str, Field(min_length=1)]
-Fraction01 = Annotated[float, Field(ge=0.0, le=1.0)]
-Amount = Annotated[float, Field(ge=0.0)]
+Fraction01 = Annotated[float, NotBool, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Amount = Annotated[float, NotBool, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, NotBool, Field(gt=0.0, allow_inf_nan=False)]
+"""Every number of a record is finite, and never a bool (SPEC §7)."""
 
 
 class _Record(BaseModel):
@@ -140,7 +151,7 @@ class Ownership(_Record):
 
     owner_id: Id
     owned_id: Id
-    share: Annotated[float, Field(gt=0.0, le=1.0)]
+    share: Annotated[float, NotBool, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
     voting: Fraction01 | None = None
     control: bool = False
 
@@ -176,14 +187,14 @@ class FxRate(_Record):
     """Units of the reporting currency per one unit of ``currency`` (fx.csv)."""
 
     currency: Id
-    rate: Annotated[float, Field(gt=0.0)]
+    rate: Positive
 
 
 class Capital(_Record):
     """The reporting bank's capital (capital.json)."""
 
-    tier1: Annotated[float, Field(gt=0.0)]
-    total_capital: Annotated[float, Field(gt=0.0)] | None = None
+    tier1: Positive
+    total_capital: Positive | None = None
     currency: str = "CNY"
     is_gsib: bool = False
     as_of: dt.date | None = None
