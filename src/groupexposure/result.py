@@ -178,10 +178,8 @@ class AnalysisResult(DecisionBookMixin):
                      "ultimate_parent_id"]].to_dict("index")
         g.add_nodes_from((eid, attrs[i]) for i, eid in enumerate(ent["entity_id"]))
         own = self.ownership
-        rel = set(zip(self.control.controller.tolist(), self.control.controlled.tolist(),
-                      strict=True))
         c = self.coded
-        controls = [(int(o), int(s)) in rel for o, s in zip(c.owner, c.owned, strict=True)]
+        controls = self.control.controls(c.owner, c.owned).tolist()
         g.add_edges_from(
             (o, s, {"share": sh, "voting": v, "control": f, "controls": ctl})
             for o, s, sh, v, f, ctl in zip(own["owner_id"], own["owned_id"], own["share"],

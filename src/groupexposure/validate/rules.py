@@ -443,14 +443,23 @@ def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: _Coll
     members = np.flatnonzero(size[label] > 1)
     comp_min = pd.Series(held_inside[members]).groupby(label[members]).min()
     closed = comp_min.index[comp_min >= 1 - SUM_TOLERANCE]
+    if closed.empty:
+        return
+    owners = frame["owner_id"].to_numpy(dtype=object)
+    shown = 6  # a cycle of 100,000 is named by its first members, once
     for comp in closed:
-        rows = inside & (label[o] == comp)
-        names = sorted(set(frame["owner_id"].to_numpy()[rows]) | set(frame["owned_id"].to_numpy()[rows]))
-        cycle = " → ".join([*names, names[0]])
-        mask = inside & (label[o] == comp)
+        rows = np.flatnonzero(inside & (label[o] == comp))
+        names = np.unique(owners[rows].astype(str))  # every member holds one inside the cycle
+        more = names.size - shown
+        listed = " → ".join(names[:shown].tolist())
+        cycle = (f"{listed} → {names[0]}" if more <= 0
+                 else f"{listed} → … ({more:,} more) → {names[0]}")
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[rows[np.argmin(owners[rows].astype(str))]] = True  # reported once, on one row
         out.add("ownership", frame, mask, "closed_cycle", "share",
-                f"an ownership cycle keeps all equity inside it ({cycle}): every member is wholly "
-                "owned by the others, so integrated ownership is undefined")
+                f"an ownership cycle of {names.size:,} entities keeps all equity inside it "
+                f"({cycle}) through {rows.size:,} links: every member is wholly owned by the others, so "
+                "integrated ownership is undefined")
 
 
 def _capital(portfolio: Portfolio, policy: Policy, out: _Collector) -> Capital | None:
