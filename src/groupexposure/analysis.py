@@ -24,7 +24,7 @@ from ._arrays import unique_inverse
 from .core.coded import Coded
 from .core.control import NONE, Control, compute_control
 from .core.declarations import declaration_issues, possible_control
-from .core.exposures import EntityExposure, entity_exposures, facility_values
+from .core.exposures import EntityExposure, canonical_order, entity_exposures, facility_values
 from .core.groups import Connections, Groups, overlapping_groups, partition_groups
 from .core.ids import encode
 from .core.limits import Standing, evaluate, is_large, subjects_of
@@ -158,7 +158,7 @@ def analyze(
         """Exposure values and look-through: they need no control, so they run alongside it."""
         values = facility_values(fac, obligor=obligor, guarantor=guarantor, kinds=coded.kind,
                                  policy=pol, fx=valid.fx)
-        exposure = entity_exposures(values, n)
+        exposure = entity_exposures(values, n, canonical_order(fac["facility_id"], values))
         share = own["lookthrough_share"] if "lookthrough_share" in own else own["share"]
         look = lookthrough_values(n, coded.owner, coded.owned, _known(share), exposure.own_net)
         return values, exposure, look
@@ -176,8 +176,7 @@ def analyze(
         groups = build(control, coded.connections)
         clock.lap("groups")
         values, exposure, look = pending.result()
-        chain = exposure.own_net + np.bincount(
-            control.controller, weights=exposure.own_net[control.controlled], minlength=n)
+        chain = control.chain_sums(exposure.own_net)
         clock.lap("exposures")
         entity_frame = _entity_table(coded, control, groups, exposure, chain, look, pol, valid)
         group_frame, member_frame = _group_tables(coded, control, groups, exposure, pol, valid,

@@ -194,7 +194,7 @@ class AnalysisResult:
         g.add_nodes_from((eid, attrs[i]) for i, eid in enumerate(ent["entity_id"]))
         own = self.ownership
         c = self.coded
-        controls = self._check_index.controls(c.owner, c.owned).tolist()
+        controls = self.control.controls(c.owner, c.owned).tolist()
         g.add_edges_from(
             (o, s, {"share": sh, "voting": v, "control": f, "controls": ctl})
             for o, s, sh, v, f, ctl in zip(own["owner_id"], own["owned_id"], own["share"],

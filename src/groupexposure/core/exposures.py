@@ -30,7 +30,8 @@ import pandas as pd
 from ..model.policy import Policy
 from ..model.schema import Product
 
-__all__ = ["EntityExposure", "ccf_used", "entity_exposures", "facility_values", "split"]
+__all__ = ["EntityExposure", "canonical_order", "ccf_used", "entity_exposures", "facility_values",
+           "split"]
 
 LOAN_PRODUCTS = (Product.loan.value, Product.overdraft.value)
 ON_BALANCE_PRODUCTS = frozenset({Product.loan.value, Product.overdraft.value, Product.bond.value})
@@ -154,8 +155,23 @@ class EntityExposure:
     loans: np.ndarray
 
 
-def entity_exposures(values: pd.DataFrame, n: int) -> EntityExposure:
-    """Sum facility values per obligor, and substitute guaranteed parts onto guarantors."""
+def canonical_order(facility_id: pd.Series, values: pd.DataFrame) -> np.ndarray:
+    """The order in which facility amounts are summed (docs/determinism.md): by facility_id
+    (code-point order), then, for rows sharing an id (kept in collect mode), by their values."""
+    ids = facility_id.astype(str).to_numpy(dtype=object)
+    codes = pd.factorize(ids, sort=True)[0]
+    cols = [values[c].to_numpy() for c in ("loans", "guaranteed", "net", "original")]
+    return np.asarray(np.lexsort((*cols, codes)))
+
+
+def entity_exposures(values: pd.DataFrame, n: int, order: np.ndarray | None = None
+                     ) -> EntityExposure:
+    """Sum facility values per obligor, and substitute guaranteed parts onto guarantors.
+
+    ``order``: the facilities in the order they are added (:func:`canonical_order`; default the
+    row order). Each entity's sum is taken left to right in that order."""
+    if order is not None:
+        values = values.iloc[order]
     ob = values["obligor"].to_numpy()
     own_original = np.bincount(ob, weights=values["original"].to_numpy(), minlength=n)
     net = np.bincount(ob, weights=values["net"].to_numpy(), minlength=n)

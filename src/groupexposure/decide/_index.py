@@ -102,7 +102,7 @@ class CheckIndex:
         entity_subjects = subjects_of(c, result.exposure, codes, codes, codes, self.n)
         self.group = _scope(True, pol.rules_for("group"), group_subjects, result)
         self.single = _scope(False, pol.rules_for("single"), entity_subjects, result)
-        self.control_keys = result.control.keys  # sorted; a controls b iff b * n + a is in it
+        self._control = result.control  # asked only by explanations, never materialised here
 
     def code_of(self, entity_id: str) -> int:
         """The entity's code, -1 where it is not in the book."""
@@ -141,8 +141,8 @@ class CheckIndex:
 
     def controls(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Element-wise: does ``a`` control ``b`` (directly or through others)?"""
-        return isin_sorted(np.asarray(b, np.int64) * self.n + np.asarray(a, np.int64),
-                           self.control_keys)
+        return np.asarray(self._control.controls(np.asarray(a, np.int64), np.asarray(b, np.int64)),
+                          dtype=bool)
 
     def subject_label(self, is_group: bool, subject: int) -> str:
         """``group G`` or ``entity E``."""

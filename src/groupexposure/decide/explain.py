@@ -121,11 +121,10 @@ def _reason(result: AnalysisResult, c: int, x: int) -> str:
         if row["voting"] > t:
             return f"votes {pct(row['voting'])} > {pct(t)}"
     # aggregated: votes in x held by c and the entities c controls (not those x controls)
-    ix = result._check_index
     holders = own[own["owned_id"] == ids[x]]
-    codes = ix.index.get_indexer(holders["owner_id"]).astype(np.int64)
-    inside = ((codes == c) | ix.controls(np.full(codes.size, c), codes)) & ~ix.controls(
-        np.full(codes.size, x), codes)
+    codes = result._check_index.index.get_indexer(holders["owner_id"]).astype(np.int64)
+    inside = ((codes == c) | ctl.controls(np.full(codes.size, c), codes)) \
+        & ~ctl.controls(np.full(codes.size, x), codes)
     parts = holders[inside].sort_values(["voting", "owner_id"], ascending=[False, True])
     listing = ", ".join(f"{o} {pct(v)}" for o, v in zip(parts["owner_id"], parts["voting"],
                                                         strict=True))

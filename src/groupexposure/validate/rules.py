@@ -233,15 +233,24 @@ def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: Colle
     held_inside = np.bincount(s[inside], weights=frame["share"].to_numpy()[inside], minlength=n)
     members = np.flatnonzero(size[label] > 1)
     comp_min = pd.Series(held_inside[members]).groupby(label[members]).min()
-    for comp in comp_min.index[comp_min >= 1 - SUM_TOLERANCE]:
-        mask = inside & (label[o] == comp)
-        names = sorted(set(frame["owner_id"].to_numpy()[mask]) | set(frame["owned_id"].to_numpy()[mask]))
-        shown = names if len(names) <= 12 else [*names[:10], f"... {len(names) - 11} more",
-                                                names[-1]]
-        cycle = " → ".join([*shown, names[0]])
+    closed = comp_min.index[comp_min >= 1 - SUM_TOLERANCE]
+    if closed.empty:
+        return
+    owners = frame["owner_id"].to_numpy(dtype=object)
+    shown = 6  # a cycle of 100,000 is named by its first members, once
+    for comp in closed:
+        rows = np.flatnonzero(inside & (label[o] == comp))
+        names = np.unique(owners[rows].astype(str))  # every member holds one inside the cycle
+        more = names.size - shown
+        listed = " → ".join(names[:shown].tolist())
+        cycle = (f"{listed} → {names[0]}" if more <= 0
+                 else f"{listed} → … ({more:,} more) → {names[0]}")
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[rows[np.argmin(owners[rows].astype(str))]] = True  # reported once, on one row
         out.add("ownership", frame, mask, "closed_cycle", "share",
-                f"an ownership cycle of {len(names)} entities keeps all equity inside it ({cycle}): "
-                "every member is wholly owned by the others, so integrated ownership is undefined",
+                f"an ownership cycle of {names.size:,} entities keeps all equity inside it "
+                f"({cycle}) through {rows.size:,} links: every member is wholly owned by the others, so "
+                "integrated ownership is undefined",
                 fate="keep", reading="the holdings count for control (the ring is one unit); for "
                 "look-through the shares inside the ring are scaled just below 1")
 
