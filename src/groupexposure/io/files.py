@@ -162,6 +162,8 @@ def _numbers(table: str, frame: pd.DataFrame, factor: float, unit: Unit
             values = values.astype(object).where(~texty, None)
         if table == "facilities" and col in AMOUNT_COLUMNS:
             values = scale(values, factor)
+        if texty.any():  # the text stays, so that validation drops the row (never read as 0)
+            values = values.astype(object).where(~texty, original.astype(object))
         if values is not original:
             changed[col] = values
     if changed:  # a copy only where a column was read anew (never the input frame changed)

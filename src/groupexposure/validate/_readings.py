@@ -81,6 +81,18 @@ def _counts(read: dict[str, int], dropped: dict[str, set[int]], kept_err: dict[s
     })
 
 
+def _flag_reading(want: bool) -> object:
+    """How repeated rows' flag values merge: blank where every row is blank (a tri-state flag stays
+    "not given"), else true if any row says so when true is the conservative reading (all otherwise)."""
+    def merge(v: pd.Series) -> object:
+        given = v.dropna()
+        if given.empty:
+            return None
+        flags = given.astype(bool)
+        return bool(flags.any()) if want else bool(flags.all())
+    return merge
+
+
 def _merge_entities(ent: pd.DataFrame) -> pd.DataFrame:
     """Rows with the same entity_id as one entity, read conservatively."""
     dup = ent["entity_id"].notna() & ent["entity_id"].duplicated(keep=False)
@@ -94,7 +106,7 @@ def _merge_entities(ent: pd.DataFrame) -> pd.DataFrame:
         if col == "kind":
             agg[col] = lambda v: v.iloc[0] if v.nunique(dropna=False) == 1 else "corporate"
         elif ("entities", col) in CONSERVATIVE_FLAGS:
-            agg[col] = "any" if CONSERVATIVE_FLAGS[("entities", col)] else "all"
+            agg[col] = _flag_reading(CONSERVATIVE_FLAGS[("entities", col)])
         elif col == "_row":
             agg[col] = "min"
         else:
