@@ -88,8 +88,8 @@ def summary_text(result: AnalysisResult, top: int = 10, *, lang: str = "en",
                              f"{printable(c['groups'])}, exposure {lab.amount(c['member_exposure'])}"
                              f" {cur}, guaranteed inside {lab.amount(c['guaranteed_inside'])} {cur}")
     sev = result.issues["severity"].value_counts()
-    counts = result.row_counts
-    dropped = int(counts["dropped"].sum()) if "dropped" in counts else 0
+    row_counts = result.row_counts
+    dropped = int(row_counts["dropped"].sum()) if "dropped" in row_counts else 0
     if lab.zh:
         lines.append(f"数据问题：错误 {sev.get('error', 0)} 条（剔除 {dropped} 行），警告 "
                      f"{sev.get('warning', 0)} 条，提示 {sev.get('info', 0)} 条")
