@@ -171,7 +171,8 @@ HEAVY = ["matplotlib", "openpyxl", "networkx", "fastapi", "uvicorn", "starlette"
 
 def test_heavy_libraries_are_imported_only_inside_functions() -> None:
     broken = [f"{src} imports {name} at top level (line {line})" for src, name, where, line in EXTERNAL
-              if name in HEAVY and where == "top"]
+              if name in HEAVY and where == "top" and _layer(src) != "service"]
+    # service/ is the web edge: only the lazy gx.service and the CLI's serve import it
     assert not broken, "\n".join(broken)
 
 
