@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import io
 import logging
+import re
 import sys
 import warnings
 from contextlib import redirect_stderr
