@@ -15,10 +15,12 @@ builds it on first use and keeps it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .._arrays import expand, isin_sorted, unique_inverse
 from ..core.limits import Subjects, rule_base, rule_limit, static_applies, subjects_of
@@ -103,6 +105,11 @@ class CheckIndex:
         self.group = _scope(True, pol.rules_for("group"), group_subjects, result)
         self.single = _scope(False, pol.rules_for("single"), entity_subjects, result)
         self._control = result.control  # asked only by explanations, never materialised here
+
+    @cached_property
+    def ids_arrow(self) -> pa.Array:
+        """The entity ids as an arrow text array (code order), for column-wise look-ups."""
+        return pa.array(self.ids, type=pa.string())
 
     def code_of(self, entity_id: str) -> int:
         """The entity's code, -1 where it is not in the book."""

@@ -33,11 +33,12 @@ import pandas as pd
 from ..core.exposures import LOAN_PRODUCTS, ON_BALANCE_PRODUCTS, ccf_used
 from ..model.schema import Product
 from ..validate.columns import convert
+from ._frame_fast import clean
 
 if TYPE_CHECKING:
     from ._index import CheckIndex
 
-__all__ = ["FIELDS", "Proposal", "ProposalError", "Proposals", "from_frame", "one"]
+__all__ = ["FIELDS", "Proposal", "ProposalError", "Proposals", "assemble", "from_frame", "one"]
 
 FIELDS = ("entity_id", "amount", "product", "drawn", "undrawn", "ccf", "currency", "guarantor_id",
           "guaranteed_amount", "collateral_value")
@@ -198,7 +199,13 @@ def _labels(frame: pd.DataFrame) -> list[str]:
 def from_frame(ix: CheckIndex, frame: pd.DataFrame) -> Proposals:
     """Proposals from a table with the columns of :data:`FIELDS` (``entity_id`` and ``amount`` or
     ``drawn``/``undrawn`` required), checked by the column rules; every problem of every row is
-    raised together as one :class:`ProposalError`."""
+    raised together as one :class:`ProposalError`.
+
+    A table that is surely clean is read column-wise (:func:`._frame_fast.clean`); any other goes
+    through the column rules, which give the messages."""
+    fast = clean(ix, frame)
+    if fast is not None:
+        return fast
     n = len(frame)
     cols = {c: (frame[c].reset_index(drop=True) if c in frame
                 else pd.Series([None] * n, dtype=object)) for c in FIELDS}
@@ -276,11 +283,21 @@ def _columns(ix: CheckIndex, fac: pd.DataFrame, product: np.ndarray, on: np.ndar
     rate = np.array([ix.fx[c] for c in uniq], dtype=np.float64)[codes]
     p_codes, p_uniq = pd.factorize(pd.Series(product))
     default = np.array([ix.ccf[str(p)] for p in p_uniq], dtype=np.float64)[p_codes]
-    factor = ccf_used(default, fac["ccf"].to_numpy(np.float64), ix.policy)
+    return assemble(ix, on=on, is_loan=np.isin(product, list(LOAN_PRODUCTS)), default_ccf=default,
+                    rate=rate, row_ccf=fac["ccf"].to_numpy(np.float64), obligor=obligor,
+                    guarantor=guarantor, amounts=amounts, has_amount=has_amount)
+
+
+def assemble(ix: CheckIndex, *, on: np.ndarray, is_loan: np.ndarray, default_ccf: np.ndarray,
+             rate: np.ndarray, row_ccf: np.ndarray, obligor: np.ndarray, guarantor: np.ndarray,
+             amounts: dict[str, np.ndarray], has_amount: np.ndarray) -> Proposals:
+    """Validated columns as :class:`Proposals` (reporting currency): the one arithmetic of both
+    validation paths. ``amounts`` hold ``amount``, ``drawn``, ``undrawn``, ``collateral_value``
+    (blanks at 0) and ``guaranteed_amount`` (NaN: not given) in the proposals' currencies."""
+    factor = ccf_used(default_ccf, row_ccf, ix.policy)
     amount = amounts["amount"]
     d = np.where(has_amount & on, amount, amounts["drawn"]) * rate
     u = np.where(has_amount & ~on, amount, amounts["undrawn"]) * rate
-    is_loan = np.isin(product, list(LOAN_PRODUCTS))
     eligible = (guarantor >= 0) & ix.eligible[np.maximum(guarantor, 0)]
     return Proposals(
         obligor=obligor, guarantor=guarantor, drawn=d, undrawn=u, amount=np.where(on, d, u),
