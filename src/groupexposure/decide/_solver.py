@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._arrays import csr, expand, unique
+from .._arrays import csr, expand
 from ..core.exposures import split
 from ..core.limits import breached, relief_applies
 from ._index import CheckIndex, ScopeRules
@@ -75,41 +75,65 @@ def _rows(ix: CheckIndex, p: Proposals) -> list[Scope]:
     obligor's and the guarantor's own entity)."""
     n_p = p.obligor.size
     single = bool(ix.single.rules)
-    ob_i, ob_g = ix.groups_of(p.obligor)
     has_g = np.flatnonzero(p.eligible & (p.guarantor >= 0))
-    gi, gg = ix.groups_of(p.guarantor[has_g])
-    prop = np.concatenate([ob_i, has_g[gi]]).astype(np.int64)
-    grp = np.concatenate([ob_g, gg]).astype(np.int64)
-    if single:  # a group of one is held to the single rules: its entity row covers it
-        keep = ix.sizes[grp] > 1
-        prop, grp = prop[keep], grp[keep]
-    key = unique(prop * ix.k + grp)
-    prop, grp = np.divmod(key, ix.k)
     out = []
     for sr, is_group in ((ix.group, True), (ix.single, False)):
         if not sr.rules:
             continue
         if is_group:
-            rp, subj = prop, grp
+            rp, subj, ob_in, gu_in = _group_rows(ix, p, has_g, single)
         else:
             rp = np.concatenate([np.arange(n_p), has_g]).astype(np.int64)
             subj = np.concatenate([p.obligor, p.guarantor[has_g]]).astype(np.int64)
             o = np.argsort(rp, kind="stable")
             rp, subj = rp[o], subj[o]
+            ob_in = subj == p.obligor[rp]
+            gu_in = (subj == p.guarantor[rp]) & p.eligible[rp] & (p.guarantor[rp] >= 0)
         if not rp.size:
             continue
         ob, gu = p.obligor[rp], p.guarantor[rp]
-        ob_in = ix.in_group(subj, ob) if is_group else subj == ob
-        gu_in = (ix.in_group(subj, gu) if is_group else subj == gu) & p.eligible[rp] & (gu >= 0)
         gu0 = np.maximum(gu, 0)
         e_o = ob_in & ~ix.exempt[ob]
         e_g = gu_in & ~ix.exempt[gu0]
-        first = np.searchsorted(rp, rp)
         s = sr.subjects
-        out.append(Scope(sr, rp, subj, np.arange(rp.size) - first, p.take(rp), e_o, e_g,
+        out.append(Scope(sr, rp, subj, _order_in(rp), p.take(rp), e_o, e_g,
                          e_o & ~ix.bank[ob], e_g & ~ix.bank[gu0], s.exposure[subj], s.loans[subj],
                          s.non_bank_exposure[subj], sr.static[:, subj]))
     return out
+
+
+def _group_rows(ix: CheckIndex, p: Proposals, has_g: np.ndarray, single: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(proposal, group, obligor in it, guarantor in it) for every group of the obligor and of an
+    eligible guarantor, by proposal then group; one sort, the membership read off the origin."""
+    ob_i, ob_g = ix.groups_of(p.obligor)
+    gi, gg = ix.groups_of(p.guarantor[has_g])
+    prop = np.concatenate([ob_i, has_g[gi]]).astype(np.int64)
+    grp = np.concatenate([ob_g, gg]).astype(np.int64)
+    origin = np.concatenate([np.zeros(ob_i.size, dtype=np.int64), np.ones(gi.size, dtype=np.int64)])
+    if single:  # a group of one is held to the single rules: its entity row covers it
+        keep = ix.sizes[grp] > 1
+        prop, grp, origin = prop[keep], grp[keep], origin[keep]
+    tagged = np.sort((prop * ix.k + grp) * 2 + origin)
+    key, by_g = tagged >> 1, (tagged & 1).astype(bool)
+    first = np.ones(key.size, dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    seg = np.cumsum(first) - 1
+    n_rows = int(seg[-1]) + 1 if seg.size else 0
+    ob_in = np.zeros(n_rows, dtype=bool)
+    gu_in = np.zeros(n_rows, dtype=bool)
+    ob_in[seg[~by_g]] = True
+    gu_in[seg[by_g]] = True
+    rp, subj = np.divmod(key[first], ix.k)
+    return rp, subj, ob_in, gu_in
+
+
+def _order_in(rp: np.ndarray) -> np.ndarray:
+    """The position of each row among its proposal's rows (``rp`` sorted)."""
+    start = np.ones(rp.size, dtype=bool)
+    np.not_equal(rp[1:], rp[:-1], out=start[1:])
+    pos = np.arange(rp.size)
+    return pos - np.maximum.accumulate(np.where(start, pos, 0))
 
 
 def _deltas(sc: Scope, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,11 +226,16 @@ class Verdict:
 
     approved: np.ndarray
     max_amount: np.ndarray
-    reason: np.ndarray
+    reason_code: np.ndarray  # position in REASONS
     binding_scope: np.ndarray
     binding_row: np.ndarray
     binding_rule: np.ndarray
     scopes: list[Scope]
+
+    @property
+    def reason(self) -> np.ndarray:
+        """The reason of every proposal (text)."""
+        return np.asarray(REASONS[self.reason_code])
 
 
 def _any(n_p: int, scopes: list[Scope], masks: list[np.ndarray]) -> np.ndarray:
@@ -304,23 +333,23 @@ def _search(ix: CheckIndex, scopes: list[Scope], caps_all: list[tuple[np.ndarray
 
 def _reasons(n_p: int, scopes: list[Scope], ev_req: list[Eval], fails_req: list[np.ndarray],
              approved: np.ndarray) -> np.ndarray:
+    """Per proposal: the position of its reason in :data:`REASONS`."""
     breach_after = _any(n_p, scopes, [ev.applies & ev.breach for ev in ev_req])
     adds_to_breached = _any(n_p, scopes, [f & sc.before.applies & sc.before.breach  # type: ignore[union-attr]
                                           for sc, f in zip(scopes, fails_req, strict=True)])
-    code = np.where(approved, np.where(breach_after, 1, 0), np.where(adds_to_breached, 2, 3))
-    return np.asarray(REASONS[code])
+    return np.where(approved, np.where(breach_after, 1, 0), np.where(adds_to_breached, 2, 3))
 
 
 def _binding(n_p: int, scopes: list[Scope], caps_all: list[tuple[np.ndarray, list[np.ndarray]]],
              ev_req: list[Eval], best: np.ndarray, fast_max: np.ndarray, full: np.ndarray,
              nxt: np.ndarray, tier1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rule that sets max_amount: the first the amount would breach as it grows (ties: the
-    highest utilisation after); where none limits it, the highest utilisation after."""
+    highest utilisation after); where none limits it, the highest utilisation after. Remaining
+    ties go to the first scope, row and rule."""
     above = np.where(np.isnan(nxt), best * 2 + 1, (best + nxt) / 2)
-    keys = []
-    for s, (sc, (caps, _), ev) in enumerate(zip(scopes, caps_all, ev_req, strict=True)):
-        r, m = caps.shape
-        util = np.where(ev.applies, ev.ratio / sc.sr.limit[:, None], -np.inf)
+    tiers, utils = [], []
+    for sc, (caps, _), ev in zip(scopes, caps_all, ev_req, strict=True):
+        utils.append(np.where(ev.applies, ev.ratio / sc.sr.limit[:, None], -np.inf))
         at_cap = sc.before.applies & (caps == fast_max[sc.prop])  # type: ignore[union-attr]
         tier = np.where(full[sc.prop], False, at_cap & np.isfinite(best[sc.prop]))
         if full.any():
@@ -328,23 +357,48 @@ def _binding(n_p: int, scopes: list[Scope], caps_all: list[tuple[np.ndarray, lis
             if rows.size:
                 sub = sc.take(rows)
                 tier[:, rows] = _fails(sub, _eval(sub, above[sc.prop[rows]], tier1))
-        ordinal = (s * 1_000_000 + sc.order)[None, :] * r + np.arange(r)[:, None]
-        keys.append((np.broadcast_to(sc.prop, (r, m)).ravel(), tier.ravel(), util.ravel(),
-                     ordinal.ravel(), np.full(r * m, s), np.broadcast_to(np.arange(m), (r, m)).ravel(),
-                     np.broadcast_to(np.arange(r)[:, None], (r, m)).ravel()))
+        tiers.append(tier)
+    return _pick(n_p, scopes, tiers, utils)
+
+
+def _pick(n_p: int, scopes: list[Scope], tiers: list[np.ndarray], utils: list[np.ndarray]
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per proposal, the (scope, row, rule) of the largest (tier, utilisation), NaN above every
+    number, ties to the first scope, row and rule; -1 where the largest is neither in the tier nor
+    a finite utilisation. Rows are contiguous per proposal: segment maxima, no sort."""
     b_scope = np.full(n_p, -1)
     b_row = np.full(n_p, -1)
     b_rule = np.full(n_p, -1)
-    if not keys:
-        return b_scope, b_row, b_rule
-    prop, tier, util, ordinal, sidx, row, rule = (np.concatenate(k) for k in zip(*keys, strict=True))
-    order = np.lexsort((-ordinal, util, tier, prop))
-    last = np.ones(order.size, dtype=bool)
-    last[:-1] = prop[order[1:]] != prop[order[:-1]]
-    pick = order[last]
-    real = tier[pick] | np.isfinite(util[pick])
-    pick = pick[real]
-    b_scope[prop[pick]] = sidx[pick]
-    b_row[prop[pick]] = row[pick]
-    b_rule[prop[pick]] = rule[pick]
+    cur_l = np.full(n_p, -1, dtype=np.int8)
+    cur_u = np.full(n_p, -np.inf)
+    for s, (sc, tier, util) in enumerate(zip(scopes, tiers, utils, strict=True)):
+        r, m = tier.shape
+        if not (r and m):
+            continue
+        nan = np.isnan(util)
+        lev = tier.astype(np.int8) * 2 + nan  # the tier first, then NaN above any number
+        uf = np.where(nan, 0.0, util)
+        rl, ru, rr = lev[0].copy(), uf[0].copy(), np.zeros(m, dtype=np.int64)
+        for i in range(1, r):  # the best rule of each row (the first of equals)
+            better = (lev[i] > rl) | ((lev[i] == rl) & (uf[i] > ru))
+            rl = np.where(better, lev[i], rl)
+            ru = np.where(better, uf[i], ru)
+            rr = np.where(better, i, rr)
+        start = np.ones(m, dtype=bool)
+        np.not_equal(sc.prop[1:], sc.prop[:-1], out=start[1:])
+        starts = np.flatnonzero(start)
+        seg = np.cumsum(start) - 1
+        sl = np.maximum.reduceat(rl, starts)
+        top = rl == sl[seg]
+        su = np.maximum.reduceat(np.where(top, ru, -np.inf), starts)
+        top &= ru == su[seg]
+        srow = np.minimum.reduceat(np.where(top, np.arange(m), m), starts)  # the first of equals
+        props = sc.prop[starts]
+        better = (sl > cur_l[props]) | ((sl == cur_l[props]) & (su > cur_u[props]))
+        at = props[better]
+        cur_l[at], cur_u[at] = sl[better], su[better]
+        b_scope[at], b_row[at], b_rule[at] = s, srow[better], rr[srow[better]]
+    real = (cur_l >= 2) | ((cur_l == 0) & np.isfinite(cur_u))
+    for b in (b_scope, b_row, b_rule):
+        b[~real] = -1
     return b_scope, b_row, b_rule

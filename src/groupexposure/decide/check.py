@@ -32,13 +32,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from ..core.limits import status_of
 from ..safe import escape
 from . import proposals as _proposals
 from ._fast import OneVerdict, judge_one
-from ._solver import judge
+from ._solver import REASONS, judge
 
 if TYPE_CHECKING:
     from ..result import AnalysisResult
@@ -234,20 +236,33 @@ def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:
     v = judge(ix, p)
     out = frame.copy()
     out["approved"] = v.approved
-    out["reason"] = v.reason
+    out["reason"] = _text(pa.array(v.reason_code.astype(np.int8)), REASONS.tolist())
     out["max_amount"] = v.max_amount / p.rate
-    names = np.full(len(frame), None, dtype=object)
-    subjects = np.full(len(frame), None, dtype=object)
+    rule = np.full(len(frame), -1, dtype=np.int64)
+    code = np.full(len(frame), -1, dtype=np.int64)
+    is_group = np.zeros(len(frame), dtype=bool)
+    names: list[str] = []
     for s, sc in enumerate(v.scopes):
         at = np.flatnonzero(v.binding_scope == s)
-        if not at.size:
-            continue
-        rule_names = np.array([r.name for r in sc.sr.rules], dtype=object)
-        names[at] = rule_names[v.binding_rule[at]]
+        rule[at] = len(names) + v.binding_rule[at]
+        names += [r.name for r in sc.sr.rules]
         subj = sc.subject[v.binding_row[at]]
-        code = ix.gids[subj] if sc.sr.is_group else subj
-        prefix = "group " if sc.sr.is_group else "entity "
-        subjects[at] = prefix + pd.Series(ix.ids[code]).astype(str).to_numpy(dtype=object)
-    out["binding_rule"] = names
-    out["binding_subject"] = subjects
+        code[at] = ix.gids[subj] if sc.sr.is_group else subj
+        is_group[at] = sc.sr.is_group
+    out["binding_rule"] = _text(pa.array(rule, mask=rule < 0), names)
+    ids = ix.ids_arrow.take(pa.array(code, mask=code < 0))
+    out["binding_subject"] = _column(pc.if_else(
+        pa.array(is_group), pc.binary_join_element_wise("group ", ids, ""),
+        pc.binary_join_element_wise("entity ", ids, "")))
     return out
+
+
+def _text(codes: pa.Array, values: list[str]) -> Any:
+    """A text column from codes into ``values`` (null codes: missing), built in arrow."""
+    return _column(pa.DictionaryArray.from_arrays(codes, pa.array(values, type=pa.string()))
+                   .cast(pa.string()))
+
+
+def _column(arr: pa.Array) -> Any:
+    """An arrow text array as the column pandas makes of text (its default string type)."""
+    return arr.to_pandas().array
