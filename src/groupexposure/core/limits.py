@@ -42,6 +42,7 @@ __all__ = [
     "rule_matrix",
     "static_applies",
     "status",
+    "status_levels",
     "status_of",
     "subjects_of",
     "warned",
@@ -73,6 +74,17 @@ def status_of(ratio: float, limit: float, warning_level: float) -> str:
     if breached(ratio, limit):
         return "breach"
     return "warning" if warned(ratio, limit, warning_level) else "ok"
+
+
+def status_levels(limit: float, warning_level: float) -> tuple[float, float]:
+    """The ratios of :func:`breached` and :func:`warned` for one limit: breached above the first,
+    warned from the second (the same products, so ``ratio > levels[0]`` is ``breached``).
+
+    >>> b, w = status_levels(0.25, 0.8)
+    >>> (0.26 > b, 0.2 >= w) == (breached(0.26, 0.25), warned(0.2, 0.25, 0.8))
+    True
+    """
+    return limit * (1 + TOLERANCE), warning_level * limit * (1 - TOLERANCE)
 
 
 def status(ratio: np.ndarray, limit: np.ndarray, warning_level: float) -> np.ndarray:

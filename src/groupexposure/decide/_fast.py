@@ -2,7 +2,9 @@
 
 A single ``check`` touches a handful of rows and rules; numpy's cost per call would dominate, so the
 same arithmetic (the same operations in the same order, hence the same answers) runs on floats
-here. A test holds the two to agree on random books and proposals.
+here. A test holds the two to agree on random books and proposals. The loops are written for the
+interpreter: one pass over the rules per evaluation, the rules' fixed numbers read from
+:attr:`ScopeRules.spec`, and no work for the relief or replaced rules where a scope has none.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ..core.exposures import split
-from ..core.limits import breached, relief_applies
+from ..core.limits import relief_applies
 from ._index import CheckIndex, ScopeRules
 from .proposals import Proposal
 
@@ -19,8 +21,11 @@ __all__ = ["Row", "judge_one"]
 
 INF = math.inf
 
+Eval = tuple[list[bool], list[float], list[float], list[float], list[bool]]
+"""(applies, ratio, measure, delta, breach), one entry per rule."""
 
-@dataclass
+
+@dataclass(slots=True)
 class Row:
     """One touched subject of one scope, with its rules before and after (at the amount asked)."""
 
@@ -34,13 +39,13 @@ class Row:
     loans: float
     nb: float
     static: list[bool]
-    before: tuple[list[bool], list[float], list[float], list[float], list[bool]] | None = None
-    after: tuple[list[bool], list[float], list[float], list[float], list[bool]] | None = None
+    before: Eval | None = None
+    after: Eval | None = None
     caps: list[float] | None = None
     relief_caps: list[float] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OneVerdict:
     """As :class:`._solver.Verdict`, for one proposal; ``binding`` is (row, rule) or None."""
 
@@ -54,8 +59,6 @@ class OneVerdict:
 def _rows(ix: CheckIndex, p: Proposal) -> list[Row]:
     ob, gu = p.obligor, p.guarantor
     has_g = p.eligible and gu >= 0
-    ob_groups = ix.groups_of_one(ob)
-    gu_groups = ix.groups_of_one(gu) if has_g else []
     out: list[Row] = []
     ex_o = not ix.exempt[ob]
     ex_g = has_g and not ix.exempt[gu]
@@ -63,12 +66,19 @@ def _rows(ix: CheckIndex, p: Proposal) -> list[Row]:
     bank_g = has_g and bool(ix.bank[gu])
     sr = ix.group
     if sr.rules:
-        grp = sorted(set(ob_groups) | set(gu_groups))
+        ob_groups = ix.groups_of_one(ob)
+        if has_g:
+            gu_groups = ix.groups_of_one(gu)
+            ob_set, gu_set = set(ob_groups), set(gu_groups)
+            grp = sorted(ob_set | gu_set)
+        else:
+            grp = ob_groups if len(ob_groups) < 2 else sorted(set(ob_groups))
+            ob_set, gu_set = set(), set()
         if ix.single.rules:
-            grp = [g for g in grp if ix.sizes[g] > 1]
-        ob_set, gu_set = set(ob_groups), set(gu_groups)
+            sizes = ix.sizes
+            grp = [g for g in grp if sizes[g] > 1]
         for g in grp:
-            e_o = g in ob_set and ex_o
+            e_o = (g in ob_set or not has_g) and ex_o
             e_g = g in gu_set and ex_g
             out.append(_row(sr, g, e_o, e_g, e_o and not bank_o, e_g and not bank_g))
     sr = ix.single
@@ -85,10 +95,13 @@ def _row(sr: ScopeRules, s: int, e_o: bool, e_g: bool, nb_o: bool, nb_g: bool) -
                float(sub.non_bank_exposure[s]), sr.static[:, s].tolist())
 
 
+_NOTHING = (0.0, 0.0, 0.0)
+
+
 def _deltas(p: Proposal, a: float | None) -> tuple[float, float, float]:
     """(net, guaranteed, loans) that amount ``a`` adds (None: nothing)."""
     if a is None:
-        return 0.0, 0.0, 0.0
+        return _NOTHING
     orig = p.fixed + (0.0 if p.w == 0 else p.w * a)
     _, _, g, net = split(orig, p.collateral, p.guarantee, p.eligible)
     if net != net:
@@ -96,40 +109,59 @@ def _deltas(p: Proposal, a: float | None) -> tuple[float, float, float]:
     return net, g, (0.0 if p.loan_w == 0 else p.loan_w * a)
 
 
-def _eval(row: Row, d: tuple[float, float, float], tier1: float
-          ) -> tuple[list[bool], list[float], list[float], list[float], list[bool]]:
+def _eval(row: Row, d: tuple[float, float, float], tier1: float) -> Eval:
     net, g, ln = d
-    d_exp = (net if row.e_o else 0.0) + (g if row.e_g else 0.0)
-    d_loans = ln if row.e_o else 0.0
+    e_o = row.e_o
+    d_exp = (net if e_o else 0.0) + (g if row.e_g else 0.0)
+    d_loans = ln if e_o else 0.0
     sr = row.sr
-    applies = list(row.static)
+    applies = row.static  # read only: copied below where a rule's applicability changes
+    if sr.has_relief or sr.replaces:
+        applies = list(applies)
+        if sr.has_relief:
+            d_nb = (net if row.nb_o else 0.0) + (g if row.nb_g else 0.0)
+            for i, rule in enumerate(sr.rules):
+                if sr.relief[i] is not None:
+                    applies[i] = applies[i] and bool(relief_applies(rule, row.nb + d_nb, tier1))
+        for i, j in sr.replaces:
+            applies[j] = applies[j] and not applies[i]
     exp, loans = row.exp + d_exp, row.loans + d_loans
-    measure = [loans if is_loans else exp for is_loans in sr.loans]
-    delta = [d_loans if is_loans else d_exp for is_loans in sr.loans]
-    if sr.has_relief:
-        d_nb = (net if row.nb_o else 0.0) + (g if row.nb_g else 0.0)
-        for i, rule in enumerate(sr.rules):
-            if sr.relief[i] is not None:
-                applies[i] = applies[i] and bool(relief_applies(rule, row.nb + d_nb, tier1))
-    for i, j in sr.replaces:
-        applies[j] = applies[j] and not applies[i]
-    ratio = [m / b for m, b in zip(measure, sr.base_list, strict=True)]
-    breach = [breached(r, lim) for r, lim in zip(ratio, sr.limit_list, strict=True)]
+    measure: list[float] = []
+    delta: list[float] = []
+    ratio: list[float] = []
+    breach: list[bool] = []
+    for is_loans, base, level in sr.spec:
+        m = loans if is_loans else exp
+        r = m / base
+        measure.append(m)
+        delta.append(d_loans if is_loans else d_exp)
+        ratio.append(r)
+        breach.append(r > level)
     return applies, ratio, measure, delta, breach
 
 
-def _fails(row: Row, ev: tuple[list[bool], list[float], list[float], list[float], list[bool]]
-           ) -> list[bool]:
+def _fails(row: Row, ev: Eval) -> list[bool]:
     assert row.before is not None
-    ab, _, _, _, bb = row.before
-    applies, _, _, delta, breach = ev
+    ab, bb = row.before[0], row.before[4]
+    applies, delta, breach = ev[0], ev[3], ev[4]
     return [applies[i] and breach[i] and not (delta[i] == 0 and ab[i] and bb[i])
             for i in range(len(applies))]
 
 
+def _any_fails(row: Row, ev: Eval) -> bool:
+    """``any(_fails(row, ev))``, stopping at the first."""
+    assert row.before is not None
+    ab, bb = row.before[0], row.before[4]
+    applies, delta, breach = ev[0], ev[3], ev[4]
+    for i in range(len(applies)):
+        if applies[i] and breach[i] and not (delta[i] == 0 and ab[i] and bb[i]):
+            return True
+    return False
+
+
 def _ok(rows: list[Row], p: Proposal, a: float, tier1: float) -> bool:
     d = _deltas(p, a)
-    return not any(any(_fails(r, _eval(r, d, tier1))) for r in rows)
+    return all(not _any_fails(r, _eval(r, d, tier1)) for r in rows)
 
 
 def _inverse(h: float, e_o: bool, e_g: bool, p: Proposal) -> float:
@@ -150,17 +182,20 @@ def _caps(row: Row, p: Proposal) -> None:
     assert row.before is not None
     applies, _, measure, _, breach = row.before
     sr = row.sr
-    caps, relief = [], []
-    for i in range(len(sr.rules)):
-        room = sr.limit_list[i] * sr.base_list[i] - measure[i]
+    caps = []
+    limits, bases = sr.limit_list, sr.base_list
+    for i, is_loans in enumerate(sr.loans):
+        room = limits[i] * bases[i] - measure[i]
         h = 0.0 if applies[i] and breach[i] else room
-        if sr.loans[i]:
+        if is_loans:
             caps.append(-1.0 if h < 0 else (h if row.e_o and p.loan_w > 0 else INF))
         else:
             caps.append(_inverse(h, row.e_o, row.e_g, p))
-        bound = sr.relief[i]
-        if bound is not None:
-            relief.append(_inverse(bound - row.nb, row.nb_o, row.nb_g, p))
+    relief = []
+    if sr.has_relief:
+        for bound in sr.relief:
+            if bound is not None:
+                relief.append(_inverse(bound - row.nb, row.nb_o, row.nb_g, p))
     row.caps, row.relief_caps = caps, relief
 
 
@@ -171,19 +206,23 @@ def judge_one(ix: CheckIndex, p: Proposal) -> OneVerdict:
     fast_max = INF
     full = False
     for r in rows:
-        r.before = _eval(r, (0.0, 0.0, 0.0), tier1)
+        r.before = before = _eval(r, _NOTHING, tier1)
         _caps(r, p)
         assert r.caps is not None
         for i, c in enumerate(r.caps):
-            if r.before[0][i] and c < fast_max:
+            if before[0][i] and c < fast_max:
                 fast_max = c
-        full = full or any(r.static[i] for i, b in enumerate(r.sr.relief) if b is not None)
+        if r.sr.has_relief and not full:
+            full = any(r.static[i] for i, b in enumerate(r.sr.relief) if b is not None)
     d_req = _deltas(p, p.amount)
     fails_req = []
+    approved = True
     for r in rows:
         r.after = _eval(r, d_req, tier1)
-        fails_req.append(_fails(r, r.after))
-    approved = not any(any(f) for f in fails_req)
+        f = _fails(r, r.after)
+        fails_req.append(f)
+        if approved and any(f):
+            approved = False
     ok_fast = _ok(rows, p, fast_max, tier1)
     best = fast_max if ok_fast else 0.0
     if approved and p.amount > best:
@@ -211,9 +250,11 @@ def _search(rows: list[Row], p: Proposal, tier1: float) -> tuple[float, float]:
 
 def _reason(rows: list[Row], fails_req: list[list[bool]], approved: bool) -> str:
     if approved:
-        assert all(r.after is not None for r in rows)
-        over = any(a and b for r in rows for a, b in zip(r.after[0], r.after[4], strict=True))  # type: ignore[index]
-        return "adds_nothing" if over else "within_limits"
+        for r in rows:
+            assert r.after is not None
+            if any(a and b for a, b in zip(r.after[0], r.after[4], strict=True)):
+                return "adds_nothing"
+        return "within_limits"
     for r, f in zip(rows, fails_req, strict=True):
         assert r.before is not None
         if any(fi and ab and bb for fi, ab, bb in zip(f, r.before[0], r.before[4], strict=True)):
@@ -225,6 +266,7 @@ def _binding(rows: list[Row], p: Proposal, best: float, fast_max: float, full: b
              tier1: float) -> tuple[int, int] | None:
     above = best * 2 + 1 if nxt != nxt else (best + nxt) / 2
     d_above = _deltas(p, above) if full and math.isfinite(best) else None
+    finite = math.isfinite(best)
     pick: tuple[bool, float] | None = None
     where = None
     for k, r in enumerate(rows):
@@ -235,12 +277,11 @@ def _binding(rows: list[Row], p: Proposal, best: float, fast_max: float, full: b
         elif full:
             tiers = [False] * len(applies)
         else:
-            finite = math.isfinite(best)
-            tiers = [r.before[0][i] and r.caps[i] == fast_max and finite
-                     for i in range(len(applies))]
+            ab, caps = r.before[0], r.caps
+            tiers = [ab[i] and caps[i] == fast_max and finite for i in range(len(applies))]
+        limits = r.sr.limit_list
         for i in range(len(applies)):
-            util = ratio[i] / r.sr.limit_list[i] if applies[i] else -INF
-            key = (tiers[i], util)
+            key = (tiers[i], ratio[i] / limits[i] if applies[i] else -INF)
             if pick is None or key > pick:
                 pick, where = key, (k, i)
     if pick is None or not (pick[0] or math.isfinite(pick[1])):

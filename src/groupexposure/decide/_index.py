@@ -23,7 +23,14 @@ import pandas as pd
 import pyarrow as pa
 
 from .._arrays import expand, isin_sorted, unique_inverse
-from ..core.limits import Subjects, rule_base, rule_limit, static_applies, subjects_of
+from ..core.limits import (
+    Subjects,
+    rule_base,
+    rule_limit,
+    static_applies,
+    status_levels,
+    subjects_of,
+)
 from ..model.issues import close_matches
 from ..model.policy import LimitRule
 from ..model.schema import EntityKind
@@ -50,6 +57,10 @@ class ScopeRules:
     limit_list: list[float]  # the same as Python floats (the one-proposal path)
     base_list: list[float]
     has_relief: bool  # some rule's applicability depends on amounts (the CRR relief)
+    # per rule, for the one-proposal path: (measures loans, capital base, ratio above which it
+    # is breached), and (name, measure, ratio from which it is warned)
+    spec: tuple[tuple[bool, float, float], ...]
+    shown: tuple[tuple[str, str, float], ...]
 
 
 def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
@@ -62,6 +73,8 @@ def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
         static[i] = static_applies(rule, subjects, cap)
     limit = np.array([rule_limit(r, cap, fx) for r in rules], dtype=np.float64)
     base = np.array([rule_base(r, cap) for r in rules], dtype=np.float64)
+    wl = result.policy.warning_level
+    levels = [status_levels(lim, wl) for lim in limit.tolist()]
     return ScopeRules(
         is_group=is_group, rules=rules, limit=limit, base=base,
         limit_list=limit.tolist(), base_list=base.tolist(),
@@ -70,7 +83,10 @@ def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
                      for r in rules),
         replaces=tuple((i, names.index(j)) for i, r in enumerate(rules) for j in r.replaces),
         subjects=subjects, static=static,
-        has_relief=any(r.relief is not None for r in rules))
+        has_relief=any(r.relief is not None for r in rules),
+        spec=tuple((r.measure == "loans", b, lv[0])
+                   for r, b, lv in zip(rules, base.tolist(), levels, strict=True)),
+        shown=tuple((r.name, r.measure, lv[1]) for r, lv in zip(rules, levels, strict=True)))
 
 
 class CheckIndex:

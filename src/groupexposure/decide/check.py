@@ -36,7 +36,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from ..core.limits import status_of
 from ..safe import escape
 from . import proposals as _proposals
 from ._fast import OneVerdict, judge_one
@@ -148,13 +147,20 @@ def _subject(r: RuleCheck) -> str:
     return f"group {r.group_id}" if r.scope == "group" else f"entity {r.entity_id}"
 
 
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
 def _build(cls: type[BaseModel], values: dict[str, Any]) -> Any:
     """A frozen model from values computed here (what ``model_construct`` does, without its
     per-field walk: the check's hot path builds several per call)."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {name: f.default for name, f in cls.model_fields.items()
+                                     if not f.is_required()}
     obj = object.__new__(cls)
-    defaults = {name: f.default for name, f in cls.model_fields.items()
-                if name not in values and not f.is_required()}
-    object.__setattr__(obj, "__dict__", {**values, **defaults} if defaults else values)
+    missing = [k for k in defaults if k not in values]
+    object.__setattr__(obj, "__dict__", {**values, **{k: defaults[k] for k in missing}}
+                       if missing else values)
     object.__setattr__(obj, "__pydantic_fields_set__", set(values))
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
@@ -195,7 +201,6 @@ def check(result: AnalysisResult, entity_id: str, amount: float | None = None,
 
 def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
     """The before/after row of every rule of every subject touched."""
-    wl = ix.policy.warning_level
     ids, gids = ix.ids, ix.gids
     out: list[RuleCheck] = []
     for row in v.rows:
@@ -205,17 +210,27 @@ def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
         aa, ra, ma = row.after[0], row.after[1], row.after[2]
         gid = str(ids[gids[row.subject]]) if sr.is_group else None
         eid = None if sr.is_group else str(ids[row.subject])
-        for i, rule in enumerate(sr.rules):
+        scope = "group" if sr.is_group else "single"
+        for i, (name, measure, warn_at) in enumerate(sr.shown):
             if not (ab[i] or aa[i]):
                 continue
-            limit, base = sr.limit_list[i], sr.base_list[i]
+            limit, base, breach_at = sr.limit_list[i], sr.base_list[i], sr.spec[i][2]
             out.append(_build(RuleCheck, dict(
-                scope="group" if sr.is_group else "single", group_id=gid, entity_id=eid,
-                rule=rule.name, measure=rule.measure, capital_base=base, limit=limit,
-                ratio_before=rb[i], status_before=status_of(rb[i], limit, wl) if ab[i] else "n/a",
-                ratio_after=ra[i], status_after=status_of(ra[i], limit, wl) if aa[i] else "n/a",
+                scope=scope, group_id=gid, entity_id=eid, rule=name, measure=measure,
+                capital_base=base, limit=limit, ratio_before=rb[i],
+                status_before=_status(rb[i], breach_at, warn_at) if ab[i] else "n/a",
+                ratio_after=ra[i],
+                status_after=_status(ra[i], breach_at, warn_at) if aa[i] else "n/a",
                 headroom_after=limit * base - ma[i] if aa[i] else math.nan)))
     return out
+
+
+def _status(ratio: float, breach_at: float, warn_at: float) -> str:
+    """:func:`~groupexposure.core.limits.status_of` from the rule's
+    :func:`~groupexposure.core.limits.status_levels`."""
+    if ratio > breach_at:
+        return "breach"
+    return "warning" if ratio >= warn_at else "ok"
 
 
 def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:

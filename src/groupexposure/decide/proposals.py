@@ -91,9 +91,10 @@ class Proposals:
         return Proposals(**{k: v[idx] for k, v in vars(self).items()})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Proposal:
-    """One proposed facility, as :class:`Proposals` in floats (the fast path of ``check``)."""
+    """One proposed facility, as :class:`Proposals` in floats (the fast path of ``check``); read
+    only (not frozen: a frozen dataclass costs several microseconds per proposal to build)."""
 
     entity_id: str
     product: str
@@ -128,20 +129,23 @@ def one(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, *, drawn: Any
     table path (which raises :class:`ProposalError`, or accepts what only it can read)."""
     code = ix.code_of(entity_id) if isinstance(entity_id, str) else -1
     g_code = -1
+    no_amount, no_drawn, no_undrawn = _absent(amount), _absent(drawn), _absent(undrawn)
+    no_ccf, no_currency, no_g = _absent(ccf), _absent(currency), _absent(guarantor_id)
     fast = (code >= 0 and isinstance(product, str) and product in _PRODUCTS
-            and all(_absent(v) or _amount_ok(v) for v in (amount, drawn, undrawn,
-                                                          guaranteed_amount))
+            and (no_amount or _amount_ok(amount)) and (no_drawn or _amount_ok(drawn))
+            and (no_undrawn or _amount_ok(undrawn))
+            and (_absent(guaranteed_amount) or _amount_ok(guaranteed_amount))
             and _amount_ok(collateral_value)
-            and (_absent(ccf) or (_amount_ok(ccf) and ccf <= 1.0))
-            and (_absent(currency) or (isinstance(currency, str) and currency in ix.fx)))
-    if fast and not _absent(guarantor_id):
+            and (no_ccf or (_amount_ok(ccf) and ccf <= 1.0))
+            and (no_currency or (isinstance(currency, str) and currency in ix.fx)))
+    if fast and not no_g:
         g_code = ix.code_of(guarantor_id) if isinstance(guarantor_id, str) else -1
         fast = g_code >= 0 and g_code != code
     on = product in ON_BALANCE_PRODUCTS
-    side = drawn if on else undrawn
-    if fast and not _absent(amount) and not (_absent(side) or side == 0):
+    no_side = no_drawn if on else no_undrawn
+    if fast and not no_amount and not (no_side or (drawn if on else undrawn) == 0):
         fast = False  # the amount and the same part again: the table path says what is wrong
-    if fast and _absent(amount) and _absent(drawn) and _absent(undrawn):
+    if fast and no_amount and no_drawn and no_undrawn:
         fast = False  # no amount at all
     if not fast:
         row = {"entity_id": entity_id, "amount": amount, "product": product, "drawn": drawn,
@@ -149,23 +153,21 @@ def one(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, *, drawn: Any
                "guaranteed_amount": guaranteed_amount, "collateral_value": collateral_value}
         frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
         return _scalar(from_frame(ix, frame), frame, ix)
-    ccy = ix.currency if _absent(currency) else currency
+    ccy = ix.currency if no_currency else currency
     rate = ix.fx[ccy]
-    d = 0.0 if _absent(drawn) else float(drawn)
-    u = 0.0 if _absent(undrawn) else float(undrawn)
-    if not _absent(amount):
+    d = 0.0 if no_drawn else float(drawn)
+    u = 0.0 if no_undrawn else float(undrawn)
+    if not no_amount:
         d, u = (float(amount), u) if on else (d, float(amount))
-    factor = float(ccf_used(ix.ccf[product], math.nan if _absent(ccf) else float(ccf), ix.policy))
+    factor = float(ccf_used(ix.ccf[product], math.nan if no_ccf else float(ccf), ix.policy))
     is_loan = product in LOAN_PRODUCTS
     d_r, u_r = d * rate, u * rate
     eligible = g_code >= 0 and ix.eligible[g_code]
     return Proposal(
-        entity_id=entity_id, product=product, currency=ccy, drawn=d, undrawn=u, obligor=code,
-        guarantor=g_code, amount=d_r if on else u_r, w=1.0 if on else factor,
-        fixed=factor * u_r if on else d_r, loan_w=1.0 if is_loan else 0.0,
-        collateral=float(collateral_value) * rate,
-        guarantee=math.nan if _absent(guaranteed_amount) else float(guaranteed_amount) * rate,
-        eligible=bool(eligible), rate=rate)
+        entity_id, product, ccy, d, u, code, g_code, d_r if on else u_r, 1.0 if on else factor,
+        factor * u_r if on else d_r, 1.0 if is_loan else 0.0, float(collateral_value) * rate,
+        math.nan if _absent(guaranteed_amount) else float(guaranteed_amount) * rate,
+        bool(eligible), rate)
 
 
 def _scalar(p: Proposals, frame: pd.DataFrame, ix: CheckIndex) -> Proposal:
