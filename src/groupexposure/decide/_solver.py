@@ -42,6 +42,28 @@ class Eval:
 
 
 @dataclass(frozen=True)
+class Amounts:
+    """What the rows' arithmetic reads of their proposals (see :class:`.proposals.Proposals`)."""
+
+    fixed: np.ndarray
+    w: np.ndarray
+    loan_w: np.ndarray
+    collateral: np.ndarray
+    guarantee: np.ndarray
+    eligible: np.ndarray
+
+    @staticmethod
+    def of(p: Proposals, pos: np.ndarray) -> Amounts:
+        """Those of proposals ``pos``."""
+        return Amounts(p.fixed[pos], p.w[pos], p.loan_w[pos], p.collateral[pos],
+                       p.guarantee[pos], p.eligible[pos])
+
+    def take(self, pos: np.ndarray) -> Amounts:
+        """Those of rows ``pos``."""
+        return Amounts(*(v[pos] for v in vars(self).values()))
+
+
+@dataclass(frozen=True)
 class Scope:
     """The rows of one scope with their flags, base values and the standing before."""
 
@@ -49,7 +71,7 @@ class Scope:
     prop: np.ndarray
     subject: np.ndarray
     order: np.ndarray  # position of the row among its proposal's rows (for ties)
-    pp: Proposals
+    pp: Amounts
     e_o: np.ndarray
     e_g: np.ndarray
     nb_o: np.ndarray
@@ -96,7 +118,7 @@ def _rows(ix: CheckIndex, p: Proposals) -> list[Scope]:
         e_o = ob_in & ~ix.exempt[ob]
         e_g = gu_in & ~ix.exempt[gu0]
         s = sr.subjects
-        out.append(Scope(sr, rp, subj, _order_in(rp), p.take(rp), e_o, e_g,
+        out.append(Scope(sr, rp, subj, _order_in(rp), Amounts.of(p, rp), e_o, e_g,
                          e_o & ~ix.bank[ob], e_g & ~ix.bank[gu0], s.exposure[subj], s.loans[subj],
                          s.non_bank_exposure[subj], sr.static[:, subj]))
     return out
@@ -161,9 +183,14 @@ def _eval(sc: Scope, a: np.ndarray | None, tier1: float) -> Eval:
     measure = np.empty((r, m))
     delta = np.empty((r, m))
     applies = sc.static.copy()
+    exp = loans = None
     for i, rule in enumerate(sr.rules):
-        measure[i] = sc.loans + d_loans if sr.loans[i] else sc.exp + d_exp
-        delta[i] = d_loans if sr.loans[i] else d_exp
+        if sr.loans[i]:
+            loans = sc.loans + d_loans if loans is None else loans
+            measure[i], delta[i] = loans, d_loans
+        else:
+            exp = sc.exp + d_exp if exp is None else exp
+            measure[i], delta[i] = exp, d_exp
         if sr.relief[i] is not None:
             applies[i] &= relief_applies(rule, sc.nb + d_nb, tier1)
     for i, j in sr.replaces:
@@ -179,23 +206,41 @@ def _fails(sc: Scope, ev: Eval) -> np.ndarray:
     return np.asarray(ev.applies & ev.breach & ~((ev.delta == 0) & b.applies & b.breach))
 
 
-def _inverse(h: np.ndarray, e_o: np.ndarray, e_g: np.ndarray, pp: Proposals) -> np.ndarray:
-    """The largest amount whose exposure added, ``e_o * net + e_g * guaranteed``, is at most h;
-    -1 where even a zero amount adds more; inf where it never reaches h."""
+@dataclass(frozen=True)
+class _Terms:
+    """What :func:`_inverse` reads of the proposals of a scope's rows, whatever ``h``."""
+
+    g_cap: np.ndarray  # the guarantee's bound after collateral (inf: the whole; 0: none)
+    pos: np.ndarray  # the varied amount weighs on the exposure
+    w: np.ndarray  # its weight where positive, else 1
+    least: np.ndarray  # the exposure at a zero amount where it does not, after collateral
+
+
+def _terms(pp: Amounts) -> _Terms:
     with np.errstate(invalid="ignore"):
         g_cap = np.where(pp.eligible, np.where(np.isnan(pp.guarantee), np.inf, pp.guarantee), 0.0)
+        pos = pp.w > 0
+        return _Terms(g_cap, pos, np.where(pos, pp.w, 1.0), np.maximum(pp.fixed - pp.collateral,
+                                                                          0.0))
+
+
+def _inverse(h: np.ndarray, e_o: np.ndarray, e_g: np.ndarray, pp: Amounts, tm: _Terms
+             ) -> np.ndarray:
+    """The largest amount whose exposure added, ``e_o * net + e_g * guaranteed``, is at most h;
+    -1 where even a zero amount adds more; inf where it never reaches h."""
+    g_cap, pos = tm.g_cap, tm.pos
+    with np.errstate(invalid="ignore"):
         within = e_g & (h < g_cap)
         rest = h - np.where(e_g, g_cap, 0.0)
         t = np.where(within, h, np.where(e_o, g_cap + rest, np.inf))  # after collateral
-        pos = pp.w > 0
-        a = np.where(pos, (t + pp.collateral - pp.fixed) / np.where(pos, pp.w, 1.0),
-                     np.where(np.maximum(pp.fixed - pp.collateral, 0.0) <= t, np.inf, -1.0))
+        a = np.where(pos, (t + pp.collateral - pp.fixed) / tm.w,
+                     np.where(tm.least <= t, np.inf, -1.0))
         over = pos & np.isfinite(a) & (pp.fixed + pp.w * a - pp.collateral > t)
         a = np.where(over, np.nextafter(a, -np.inf), a)  # rounding: stay at or under h
     return np.where((h < 0) | (a < 0), -1.0, a)
 
 
-def _inverse_loans(h: np.ndarray, e_o: np.ndarray, pp: Proposals) -> np.ndarray:
+def _inverse_loans(h: np.ndarray, e_o: np.ndarray, pp: Amounts) -> np.ndarray:
     """The largest amount whose loans added, ``e_o * loan_w * a``, is at most h."""
     a = np.where(e_o & (pp.loan_w > 0), h, np.inf)
     return np.where(h < 0, -1.0, a)
@@ -208,14 +253,15 @@ def _caps(sc: Scope) -> tuple[np.ndarray, list[np.ndarray]]:
     sr = sc.sr
     caps = np.empty(b.measure.shape)
     relief = []
+    tm = _terms(sc.pp)
     for i in range(len(sr.rules)):
         room = sr.limit[i] * sr.base[i] - b.measure[i]
         h = np.where(b.applies[i] & b.breach[i], 0.0, room)
         caps[i] = _inverse_loans(h, sc.e_o, sc.pp) if sr.loans[i] else _inverse(
-            h, sc.e_o, sc.e_g, sc.pp)
+            h, sc.e_o, sc.e_g, sc.pp, tm)
         bound = sr.relief[i]
         if bound is not None:
-            relief.append(_inverse(bound - sc.nb, sc.nb_o, sc.nb_g, sc.pp))
+            relief.append(_inverse(bound - sc.nb, sc.nb_o, sc.nb_g, sc.pp, tm))
     return caps, relief
 
 
@@ -239,11 +285,22 @@ class Verdict:
 
 
 def _any(n_p: int, scopes: list[Scope], masks: list[np.ndarray]) -> np.ndarray:
-    """Per proposal: is any rule of any of its rows set in ``masks`` (one per scope)?"""
-    out = np.zeros(n_p)
+    """Per proposal: is any rule of any of its rows set in ``masks`` (one per scope)? The rows
+    of a scope are by proposal: an OR over each proposal's run of rows."""
+    out = np.zeros(n_p, dtype=bool)
     for sc, m in zip(scopes, masks, strict=True):
-        out += np.bincount(sc.prop, weights=m.any(axis=0), minlength=n_p)
-    return out > 0
+        if not sc.prop.size:
+            continue
+        starts = _starts(sc.prop)
+        out[sc.prop[starts]] |= np.logical_or.reduceat(m.any(axis=0), starts)
+    return out
+
+
+def _starts(prop: np.ndarray) -> np.ndarray:
+    """Where each run of equal proposals starts (``prop`` sorted, not empty)."""
+    start = np.ones(prop.size, dtype=bool)
+    np.not_equal(prop[1:], prop[:-1], out=start[1:])
+    return np.flatnonzero(start)
 
 
 def _ok_at(n_p: int, scopes: list[Scope], a: np.ndarray, tier1: float) -> np.ndarray:
