@@ -57,3 +57,11 @@ __all__ = [
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> object:
+    """``gx.spark``: the Spark engine, imported on first use (pyspark loads only then)."""
+    if name == "spark":
+        from .engines import spark
+        return spark
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ from .io.files import load_portfolio
 from .model.issues import ValidationError, format_problems
 from .model.policy import POLICIES
 from .model.portfolio import Portfolio
+from .result import AnalysisResult
 
 __all__ = ["main"]
 
@@ -74,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--report", default="auto", choices=["auto", "always", "never"],
                    help="also write report.xlsx and report.html: auto (default) for books of at "
                    f"most {REPORT_AUTO_MAX_ENTITIES:,} entities, always, or never")
+    a.add_argument("--engine", default="numpy", choices=["numpy", "spark"],
+                   help="numpy (default: this process) or spark (a local Spark session; needs "
+                   "the spark extra and Java)")
     _common(a)
     c = sub.add_parser("check", help="may we lend this amount more to this entity? (exit 3: no)")
     c.add_argument("data_dir", type=Path)
@@ -124,6 +128,15 @@ def _load(data_dir: Path, args: argparse.Namespace) -> Portfolio:
     return merge_ownership(book, *sources)
 
 
+def _analyzed(args: argparse.Namespace) -> AnalysisResult:
+    """The analysis of DATA, or the Spark engine's output read back where DATA is one."""
+    from .engines.spark._cli import is_spark_output, spark_output
+    if is_spark_output(args.data_dir):
+        return spark_output(args.data_dir)
+    return analyze(_load(args.data_dir, args), policy=args.policy, grouping=args.grouping,
+                   on_error=args.on_error)
+
+
 def _run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     progress = _Progress(sys.stderr)
     result = analyze(_load(data_dir, args), policy=args.policy, grouping=args.grouping,
@@ -154,11 +167,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     stream = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
+        if args.command == "analyze" and args.engine == "spark":
+            from .engines.spark._cli import run_analyze
+            return run_analyze(args.data_dir, args, stream)
         if args.command == "analyze":
             return _run_analyze(args.data_dir, args, stream)
         if args.command == "check":
-            result = analyze(_load(args.data_dir, args), policy=args.policy,
-                             grouping=args.grouping, on_error=args.on_error)
+            result = _analyzed(args)
             decision = result.check(
                 args.entity, args.amount, args.product, undrawn=args.undrawn, ccf=args.ccf,
                 currency=args.currency, guarantor_id=args.guarantor,
@@ -170,8 +185,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
                 print(decision.table.to_string(index=False), file=stream)
             return EXIT_OK if decision.approved else EXIT_DECLINED
         if args.command == "explain":
-            result = analyze(_load(args.data_dir, args), policy=args.policy,
-                             grouping=args.grouping, on_error=args.on_error)
+            result = _analyzed(args)
             explanation = result.explain(args.entity)
             print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)
             return EXIT_OK
