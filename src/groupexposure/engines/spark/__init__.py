@@ -40,7 +40,7 @@ def local_session(cores: int = 2, partitions: int = 4) -> SparkSession:
             .config("spark.default.parallelism", str(partitions))
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.sql.adaptive.enabled", "false")  # tiny stages: re-planning costs more
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")

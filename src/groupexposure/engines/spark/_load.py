@@ -50,7 +50,8 @@ def _read(directory: Path, name: str) -> pd.DataFrame:
 
 
 def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
-    return np.asarray(index.get_indexer(values.astype(object).where(values.notna(), None)),
+    return np.asarray(index.get_indexer(pd.Index(values.astype(object).where(values.notna(),
+                                                                             None))),
                       dtype=np.int64)
 
 
@@ -120,7 +121,8 @@ def load(directory: Path) -> AnalysisResult:
     control = _control(state, index)
     return AnalysisResult(
         groups=tables["groups"], entities=entities, members=tables["members"],
-        issues=tables["issues"].assign(row=pd.NA, value=""), policy=policy,
+        issues=tables["issues"].assign(row=pd.array([pd.NA] * len(tables["issues"]),
+                                                    dtype="Int64"), value=""), policy=policy,
         grouping=manifest["grouping"], capital=capital, fx=manifest["fx"], ids=ids, coded=coded,
         control=control, membership=_groups(state, index), exposure=exposure,
         facility_values=values, facilities=fac, ownership=own, connections=con)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...core.paths import _pct_array
 from ._control import SparkControl
-from ._loop import Checkpoints, iterate
+from ._loop import Checkpoints, NoFixedPointError, iterate
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -21,7 +21,7 @@ __all__ = ["control_paths", "membership_paths"]
 def _pct(col: Column | str) -> Column:
     from pyspark.sql import functions as F
 
-    @F.pandas_udf("string")  # type: ignore[call-overload,misc]
+    @F.pandas_udf("string")  # type: ignore[attr-defined,untyped-decorator]
     def pct(x: pd.Series) -> pd.Series:
         return pd.Series(_pct_array(x.to_numpy("float64", na_value=float("nan"))), index=x.index)
 
@@ -88,12 +88,18 @@ def control_paths(cp: Checkpoints, ctl: SparkControl, ownership: DataFrame) -> D
         new = ready.select(F.col("x").alias("entity_id"),
                            F.concat("_up", F.lit(" →"), "label", F.lit("→ "), "x").alias("path"))
         rest = todo.join(ready.select("x"), "x", "left_anti")
-        if new.isEmpty() and not rest.isEmpty():  # a loop of via links: use immediate controllers
-            rest = rest.select("x", "c", F.col("c").alias("via"), F.lit("control").alias("label"))
-            return {"done": done, "todo": rest, "delta": rest}
         return {"done": done.unionByName(new), "todo": rest, "delta": new}
 
-    return iterate(cp, "paths", {"done": roots, "todo": steps, "delta": roots}, step)["done"]
+    state = {"done": roots, "todo": steps, "delta": roots}
+    for _ in range(cp.max_rounds):
+        state = iterate(cp, "paths", state, step)
+        if state["todo"].isEmpty():
+            return state["done"]
+        # a loop of via links (not reached with consistent data): use the immediate controllers
+        todo = state["todo"].select("x", "c", F.col("c").alias("via"),
+                                    F.lit("control").alias("label"))
+        state = {"done": state["done"], "todo": todo, "delta": todo}
+    raise NoFixedPointError("spark stage 'paths' kept finding loops of holdings")
 
 
 def membership_paths(members: DataFrame, paths: DataFrame) -> DataFrame:

@@ -9,14 +9,14 @@ import pandas as pd
 
 from ...model.issues import issue
 from ...model.policy import Policy
-from ...model.schema import Capital
+from ...model.schema import TABLES, Capital
 from ._amounts import chain_net, entity_sums, facility_frame, lookthrough
 from ._control import SparkControl, control
 from ._groups import overlapping, partition
 from ._limits import entity_standing, group_standing
 from ._loop import Checkpoints, log
 from ._paths import control_paths, membership_paths
-from ._read import read_source
+from ._read import Tables, read_source
 from ._result import COLUMNS, SparkResult
 from ._validate import validate_tables
 
@@ -41,12 +41,13 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
         log.info("spark stage %s: %.1f s", stage, timings[stage])
 
     raw = read_source(cp.spark, source, capital)
+    raw = Tables(**{t: cp.save(raw.frame(t), f"input-{t}") for t in TABLES},
+                 capital=raw.capital)  # every rule below reads files, not the source again
     cap = Capital.model_validate(raw.capital)
     tables, issues, rates = validate_tables(raw, pol, on_error)
-    ent = cp.save(tables.entities, "entities")
-    own = cp.save(tables.ownership, "ownership")
-    con = cp.save(tables.connections, "connections")
-    fac = cp.save(tables.facilities, "facilities")
+    clean = not (issues["severity"] == "error").any()  # then the tables are the saved inputs
+    ent, own, con, fac = (tables.frame(t) if clean else cp.save(tables.frame(t), t)
+                          for t in ("entities", "ownership", "connections", "facilities"))
     lap("validate")
     ctl = control(cp, ent, own, pol.control_threshold)
     lap("control")
@@ -91,10 +92,10 @@ def _issues(cp: Checkpoints, ctl: SparkControl, values: DataFrame, ent: DataFram
     """The issue rows: validation's, control cycles, multiple controllers, ineligible
     guarantors and unused entities (the last built in Spark: a register has many)."""
     from pyspark.sql import functions as F
-    rows = list(validation.itertuples(index=False))
     cycles = (ctl.entities.where("unit <> entity_id").groupBy("unit")
               .agg(F.array_sort(F.collect_list("entity_id")).alias("m")).collect())
-    out = [r._asdict() for r in rows]
+    out: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                 for r in validation.to_dict("records")]
     for c in cycles:
         names = [c["unit"], *c["m"]]
         out.append(vars(issue("control_cycle", "ownership", key=f"entity_id={names[0]}",

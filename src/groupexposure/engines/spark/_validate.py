@@ -38,7 +38,7 @@ def _g(v: float) -> str:
 def _key(table: str) -> Column:
     """The row key as text, ``owner_id=A, owned_id=B`` (SPEC §7)."""
     from pyspark.sql import functions as F
-    parts = []
+    parts: list[Column] = []
     for c in KEYS[table]:
         parts += [F.lit(("" if not parts else ", ") + c + "="), F.coalesce(F.col(c), F.lit(""))]
     return F.concat(*parts)
@@ -71,7 +71,7 @@ def _rules(t: Tables, reporting: str, known_ccy: list[str]) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
     ids = t.entities.select(F.col("entity_id").alias("_id")).where("_id is not null").distinct()
-    parts = []
+    parts: list[DataFrame] = []
     for table, col in REFERENCES:
         bad = t.frame(table).where(F.col(col).isNotNull()).join(
             ids, F.col(col) == F.col("_id"), "left_anti")
@@ -144,15 +144,15 @@ def _messages(rows: list[dict[str, Any]], hint: Any) -> list[Any]:
             msg = ""
         out.append((code, table, where, v, msg))
     for (col, owned), recs in sums.items():
-        pairs = sorted((str(x["extra"]).split("\t", 1)[1], float(x["number"])) for x in recs)
+        pairs = sorted((str(r["extra"]).split("\t", 1)[1], float(r["number"])) for r in recs)
         listing = ", ".join(f"{o} {v:.4g}" for o, v in pairs)
         total = 0.0
-        for x in sorted(recs, key=lambda x: x["row"] or 0):
-            total += float(x["number"])
+        for rec in sorted(recs, key=lambda rec: rec["row"] or 0):
+            total += float(rec["number"])
         what = "shares" if col == "share" else "voting rights"
-        for x in recs:
-            out.append(("sum_above_one", "ownership", {"row": x["row"], "key": x["key"],
-                                                       "column": col}, _g(float(x["number"])),
+        for rec in recs:
+            out.append(("sum_above_one", "ownership", {"row": rec["row"], "key": rec["key"],
+                                                       "column": col}, _g(float(rec["number"])),
                         f"the {what} held in {owned} add up to {total:.6g}, above 1 ({listing})"))
     return out
 
