@@ -21,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import groupexposure as gx
+from groupexposure.engines.spark._load import sorted_table
+from groupexposure.result import COLUMNS
 from tests.conftest import make_book
 from tests.strategies import portfolios
 
@@ -29,7 +31,6 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
                 allow_module_level=True)
 pytest.importorskip("pyspark", reason="the Spark engine's tests need pyspark (the spark extra)")
 
-from groupexposure.engines.spark._load import sorted_table
 
 TABLES = ("groups", "entities", "members", "issues")
 
@@ -62,7 +63,7 @@ def spec_book() -> gx.Portfolio:
     a control cycle X ⇄ Y, a connection X → S, a sovereign guarantee and a G-SIB bank."""
     return make_book(
         ["P", "S", "T", "X", "Y", {"entity_id": "G", "kind": "sovereign"},
-         {"entity_id": "B", "kind": "bank", "is_gsib": True}, "Z"],
+         {"entity_id": "B", "kind": "bank", "is_gsib": True}, "Z", "LONE"],
         ownership=[("P", "T", 0.6), ("P", "S", 0.3), ("T", "S", 0.25), ("X", "Y", 0.9),
                    ("Y", "X", 0.8), ("B", "Z", 0.4, 0.7)],
         facilities=[{"obligor_id": "S", "drawn": 100.0},
@@ -75,9 +76,9 @@ def spec_book() -> gx.Portfolio:
 
 def test_spec_book_by_hand(spark: Any, tmp_path: Path) -> None:
     # SPEC §2/§4 by hand: P controls T (60%) and S (30% + 25% = 55%); C(P) = {P, S, T}.
-    # own_net: S 100; T 0 (50 substituted onto the sovereign G); X 10 + 0.4 * 20 = 18.
-    # Group P (overlapping): P, S, T by control; X comes in by X → S? No: X depends on S, so
-    # C(X) = {X, Y} joins P's group: net 100 + 18 = 118.
+    # own_net: S 100; T 0 (its 50 is substituted onto the sovereign G); X 10 + 0.4 * 20 = 18.
+    # Overlapping group P: P, S, T by control; X depends on S, so C(X) = {X, Y} comes in by
+    # dependence: net 100 + 18 = 118 over 5 members.
     got = same_tables(spark, spec_book(), tmp_path, grouping="overlapping", policy="basel")
     g = got.groups.toPandas().set_index("group_id")
     assert g.loc["P", "net_exposure"] == pytest.approx(118.0)
@@ -93,36 +94,33 @@ def test_spec_book_by_hand(spark: Any, tmp_path: Path) -> None:
     assert got.rounds["control"] >= 2  # the aggregated link needs a second outer round
 
 
-@pytest.mark.parametrize(("grouping", "policy"), [("partition", "eu_crr"),
-                                                   ("overlapping", "cn_cbirc_2018"),
-                                                   ("partition", "cn_group_credit")])
-def test_spec_book_policies(spark: Any, tmp_path: Path, grouping: str, policy: str) -> None:
-    same_tables(spark, spec_book(), tmp_path, grouping=grouping, policy=policy)
+def test_spec_book_partition(spark: Any, tmp_path: Path) -> None:
+    same_tables(spark, spec_book(), tmp_path, grouping="partition", policy="cn_group_credit")
 
 
 def test_multiple_controllers_and_cycles(spark: Any, tmp_path: Path) -> None:
-    # SPEC §2.6: A and B both hold S with a control flag, neither controls the other.
+    # SPEC §2.6: A and B both hold S with a control flag, neither controls the other; V and W
+    # hold each other (an ownership cycle: look-through solved on the driver).
     book = make_book(["A", "B", "S", "T", "U", "V", "W"],
                      ownership=[("A", "S", 0.2, 0.2, True), ("B", "S", 0.2, 0.2, True),
                                 ("S", "T", 0.9), ("U", "V", 0.3), ("V", "W", 0.6),
                                 ("W", "V", 0.4)],
                      facilities=[{"obligor_id": "T", "drawn": 80.0},
-                                 {"obligor_id": "W", "drawn": 30.0}],
-                     connections=[("U", "T", "guarantee", True)])
-    for grouping in ("overlapping", "partition"):
-        got = same_tables(spark, book, tmp_path, grouping=grouping, policy="basel")
+                                 {"obligor_id": "W", "drawn": 30.0, "currency": "EUR"}],
+                     connections=[("U", "T", "guarantee", True)], fx={"EUR": 7.5})
+    got = same_tables(spark, book, tmp_path, grouping="partition", policy="eu_crr")
     assert "multiple_controllers" in set(got.issues.toPandas()["code"])
 
 
-@pytest.mark.parametrize(("seed", "grouping", "policy"), [(1, "overlapping", "basel"),
-                                                           (2, "partition", "cn_cbirc_2018")])
+@pytest.mark.parametrize(("seed", "grouping", "policy"), [(1, "partition", "basel"),
+                                                           (2, "overlapping", "cn_cbirc_2018")])
 def test_synthetic_books(spark: Any, tmp_path: Path, seed: int, grouping: str,
                          policy: str) -> None:
-    same_tables(spark, gx.datasets.synthetic(150, seed=seed), tmp_path, grouping=grouping,
+    same_tables(spark, gx.datasets.synthetic(120, seed=seed), tmp_path, grouping=grouping,
                 policy=policy)
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
+@settings(max_examples=2, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(book=portfolios(max_entities=7))
 def test_random_books(spark: Any, tmp_path: Path, book: gx.Portfolio) -> None:
@@ -163,36 +161,42 @@ def test_collect_mode(spark: Any, tmp_path: Path) -> None:
     assert "unknown_entity" in set(got.issues.toPandas()["code"])
 
 
-def test_write_load_check_explain(spark: Any, tmp_path: Path) -> None:
-    book = spec_book()
-    got = gx.spark.analyze(spark, book, policy="cn_cbirc_2018", checkpoint_dir=tmp_path / "cp")
-    out = got.write(tmp_path / "out")
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+def test_cli_write_load_check_explain(spark: Any, tmp_path: Path) -> None:
+    """``analyze --engine spark`` writes the same CSV files and a Parquet directory that
+    ``check`` and ``explain`` read on one machine (load_result), with the same answers."""
+    from groupexposure.cli import main
+    from groupexposure.datasets import write_portfolio
+    data = write_portfolio(spec_book(), tmp_path / "book")
+    out = tmp_path / "out"
+    policy = ["--policy", "cn_cbirc_2018"]
+    assert main(["analyze", str(data), "--engine", "spark", "--out", str(out), *policy]) == 0
+    one_out = tmp_path / "one"
+    assert main(["analyze", str(data), "--out", str(one_out), "--report", "never", *policy]) == 0
+    for name in TABLES:
+        cols = COLUMNS[name]
+        mine, theirs = (pd.read_csv(d / f"{name}.csv", encoding="utf-8-sig", dtype=str,
+                                    keep_default_na=False) for d in (out, one_out))
+        assert list(mine.columns[:len(cols)]) == cols
+        mine, theirs = (f[cols].sort_values(cols).reset_index(drop=True) for f in (mine, theirs))
+        for c in cols:
+            a, b = pd.to_numeric(mine[c], errors="coerce"), pd.to_numeric(theirs[c], errors="coerce")
+            if a.notna().any():
+                assert (a - b).abs().max() < 0.005, (name, c)
+            else:
+                assert mine[c].tolist() == theirs[c].tolist(), (name, c)
+    manifest = json.loads((out / "parquet" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["policy"] == "cn_cbirc_2018"
-    assert manifest["row_counts"]["groups"] == got.groups.count()
     assert manifest["rounds"]["control"] >= 2
-    loaded = gx.spark.load_result(out)
-    one = gx.analyze(book, policy="cn_cbirc_2018")
+    assert set(manifest["row_counts"]) == set(TABLES)
+    loaded = gx.spark.load_result(out / "parquet")
+    one = gx.analyze(spec_book(), policy="cn_cbirc_2018")
     for entity, amount in (("S", 50.0), ("Z", 400.0), ("X", 1.0)):
         a, b = loaded.check(entity, amount), one.check(entity, amount)
         assert (a.approved, a.reason, a.binding_rule) == (b.approved, b.reason, b.binding_rule)
         assert a.max_amount == pytest.approx(b.max_amount, abs=0.01)
     assert loaded.explain("S").to_dict() == one.explain("S").to_dict()
-
-
-def test_cli_engine_spark_then_check(spark: Any, tmp_path: Path) -> None:
-    from groupexposure.cli import main
-    from groupexposure.datasets import write_portfolio
-    data = write_portfolio(spec_book(), tmp_path / "book")
-    out = tmp_path / "out"
-    assert main(["analyze", str(data), "--engine", "spark", "--out", str(out)]) == 0
-    spark_groups = pd.read_csv(out / "groups.csv", encoding="utf-8-sig", dtype={"group_id": str})
-    one_out = tmp_path / "one"
-    assert main(["analyze", str(data), "--out", str(one_out), "--report", "never"]) == 0
-    one_groups = pd.read_csv(one_out / "groups.csv", encoding="utf-8-sig", dtype={"group_id": str})
-    pd.testing.assert_frame_equal(spark_groups[one_groups.columns[:14]],
-                                  one_groups[one_groups.columns[:14]], atol=0.005)
     assert main(["check", str(out / "parquet"), "--entity", "S", "--amount", "10"]) == 0
+    assert main(["explain", str(out / "parquet"), "--entity", "S"]) == 0
 
 
 def test_round_guard(spark: Any, tmp_path: Path) -> None:

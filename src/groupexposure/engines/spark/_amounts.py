@@ -16,7 +16,7 @@ import pandas as pd
 from ...core.exposures import facility_values
 from ...core.lookthrough import lookthrough_values
 from ...model.policy import Policy
-from ._loop import Checkpoints, iterate
+from ._loop import Checkpoints, count_of, iterate
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -120,9 +120,9 @@ def lookthrough(cp: Checkpoints, amounts: DataFrame, ownership: DataFrame) -> Da
         sums = ordered_sums(part, "o", "s", ["p"])
         new = (sums.join(own.withColumnRenamed("entity_id", "o"), "o")
                .select(F.col("o").alias("entity_id"), (F.col("own_net") + F.col("p")).alias("v")))
-        return {"done": done.unionByName(new), "delta": new}
+        return {"done": done.unionByName(new)}
 
-    done = iterate(cp, "lookthrough", {"done": start, "delta": start}, step)["done"]
+    done = iterate(cp, "lookthrough", {"done": start}, step, count_of("done"))["done"]
     rest = own.join(done, "entity_id", "left_anti")
     return done.withColumnRenamed("v", "lookthrough_net").unionByName(_solve_rest(
         cp, rest, edges, done))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._loop import Checkpoints, iterate
+from ._loop import Checkpoints, count_of, iterate
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -42,10 +42,9 @@ def _closure(cp: Checkpoints, links: DataFrame) -> DataFrame:
         k = st["k"]
         ext = (k.alias("x").join(k.alias("y"), F.col("x.s") == F.col("y.a"))
                .select(F.col("x.a").alias("a"), F.col("y.s").alias("s")))
-        new = ext.distinct().join(k, ["a", "s"], "left_anti")
-        return {"k": k.unionByName(new).distinct(), "delta": new}
+        return {"k": k.unionByName(ext).distinct()}
 
-    return iterate(cp, "control_closure", {"k": start, "delta": start}, step)["k"]
+    return iterate(cp, "control_closure", {"k": start}, step, count_of("k"))["k"]
 
 
 def control(cp: Checkpoints, entities: DataFrame, ownership: DataFrame, threshold: float
@@ -71,10 +70,10 @@ def control(cp: Checkpoints, entities: DataFrame, ownership: DataFrame, threshol
         new = (votes.join(k, ["a", "s"], "left_anti").join(links, ["a", "s"], "left_anti")
                .select("a", "s", F.col("t").cast("double").alias("votes"),
                        F.lit(True).alias("aggregated")))
-        return {"links": links.unionByName(new), "pairs": k, "delta": new}
+        return {"links": links.unionByName(new), "pairs": k}
 
-    start = {"links": direct, "pairs": direct.select("a", "s"), "delta": direct}
-    state = iterate(cp, "control", start, step)
+    start = {"links": direct, "pairs": direct.select("a", "s")}
+    state = iterate(cp, "control", start, step, count_of("links"))
     links, k = state["links"], state["pairs"]
     return _read_off(cp, entities.select("entity_id"), links, k)
 
@@ -132,6 +131,9 @@ def _jump(cp: Checkpoints, ent: DataFrame) -> DataFrame:
         moved = F.col("nxt") != F.col("top")
         nxt = j.select("entity_id", "unit", "immediate", F.col("nxt").alias("top"),
                        (F.col("depth") + F.when(moved, F.col("d2")).otherwise(0)).alias("depth"))
-        return {"e": nxt, "delta": j.where(moved).select("entity_id")}
+        return {"e": nxt}
 
-    return iterate(cp, "ultimate_parents", {"e": start, "delta": start.limit(1)}, step)["e"]
+    def total_depth(st: dict[str, DataFrame]) -> int:  # grows while any entity moves up
+        return int(st["e"].agg(F.sum("depth")).first()[0] or 0)  # type: ignore[index]
+
+    return iterate(cp, "ultimate_parents", {"e": start}, step, total_depth)["e"]

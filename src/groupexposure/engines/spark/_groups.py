@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._control import SparkControl
-from ._loop import Checkpoints, iterate
+from ._loop import Checkpoints, count_of, iterate
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -62,7 +62,8 @@ def overlapping(cp: Checkpoints, ctl: SparkControl, connections: DataFrame) -> D
         new = (fresh.withColumn("_r", F.row_number().over(w)).where("_r = 1").drop("_r"))
         return {"members": members.unionByName(new), "delta": new}
 
-    members = iterate(cp, "groups", {"members": start, "delta": start}, step)["members"]
+    members = iterate(cp, "groups", {"members": start, "delta": start}, step,
+                      count_of("members"))["members"]
     sig = members.groupBy("g").agg(F.array_sort(F.collect_list("m")).alias("sig"))
     rep = sig.withColumn("rep", F.min("g").over(Window.partitionBy("sig")))
     keep = rep.where("g = rep").select("g")
@@ -78,7 +79,7 @@ def _components(cp: Checkpoints, nodes: DataFrame, edges: DataFrame) -> DataFram
                                       .alias("v")).distinct())
 
     def step(st: dict[str, DataFrame]) -> dict[str, DataFrame]:
-        old = st["e"]
+        old = st["e"]  # (u, v) with u > v
         both = old.unionByName(old.select(F.col("v").alias("u"), F.col("u").alias("v")))
         m = both.groupBy("u").agg(F.min("v").alias("m"))
         large = (both.join(m, "u").where("v > u")
@@ -88,11 +89,14 @@ def _components(cp: Checkpoints, nodes: DataFrame, edges: DataFrame) -> DataFram
         small = (large.join(ms, "u").select(F.col("v").alias("a"), "m")
                  .unionByName(ms.select(F.col("u").alias("a"), "m"))
                  .where("a <> m").select(F.col("a").alias("u"), F.col("m").alias("v")).distinct())
-        changed = (small.join(old, ["u", "v"], "left_anti")
-                   .unionByName(old.join(small, ["u", "v"], "left_anti")))
-        return {"e": small, "delta": changed}
+        return {"e": small}
 
-    final = iterate(cp, "partition_components", {"e": e, "delta": e}, step)["e"]
+    def edge_set(st: dict[str, DataFrame]) -> tuple[int, int]:  # changes until the stars settle
+        row = st["e"].agg(F.count(F.lit(1)), F.sum(F.xxhash64("u", "v").cast("decimal(38,0)")))
+        first = row.first()
+        return (int(first[0]), int(first[1] or 0)) if first else (0, 0)
+
+    final = iterate(cp, "partition_components", {"e": e}, step, edge_set)["e"]
     lab = final.groupBy("u").agg(F.min("v").alias("label"))
     return (nodes.join(lab.withColumnRenamed("u", "v"), "v", "left")
             .select("v", F.coalesce("label", "v").alias("label")))

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...core.paths import _pct_array
 from ._control import SparkControl
-from ._loop import Checkpoints, NoFixedPointError, iterate
+from ._loop import Checkpoints, NoFixedPointError, count_of, iterate
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -88,17 +88,17 @@ def control_paths(cp: Checkpoints, ctl: SparkControl, ownership: DataFrame) -> D
         new = ready.select(F.col("x").alias("entity_id"),
                            F.concat("_up", F.lit(" →"), "label", F.lit("→ "), "x").alias("path"))
         rest = todo.join(ready.select("x"), "x", "left_anti")
-        return {"done": done.unionByName(new), "todo": rest, "delta": new}
+        return {"done": done.unionByName(new), "todo": rest}
 
-    state = {"done": roots, "todo": steps, "delta": roots}
+    state = {"done": roots, "todo": steps}
     for _ in range(cp.max_rounds):
-        state = iterate(cp, "paths", state, step)
+        state = iterate(cp, "paths", state, step, count_of("done"))
         if state["todo"].isEmpty():
             return state["done"]
         # a loop of via links (not reached with consistent data): use the immediate controllers
         todo = state["todo"].select("x", "c", F.col("c").alias("via"),
                                     F.lit("control").alias("label"))
-        state = {"done": state["done"], "todo": todo, "delta": todo}
+        state = {"done": state["done"], "todo": todo}
     raise NoFixedPointError("spark stage 'paths' kept finding loops of holdings")
 
 

@@ -67,46 +67,54 @@ def _problem(code: str, table: str, column: str, value: Column, frame: DataFrame
 
 
 def _rules(t: Tables, reporting: str, known_ccy: list[str]) -> DataFrame:
-    """Every structural rule's failing rows, as one frame."""
+    """Every structural rule's failing rows, as one frame (three shuffles: one anti-join for
+    every id column, one window for every duplicate key, one for the sums per owned entity)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
-    ids = t.entities.select(F.col("entity_id").alias("_id")).where("_id is not null").distinct()
-    parts: list[DataFrame] = []
-    for table, col in REFERENCES:
-        bad = t.frame(table).where(F.col(col).isNotNull()).join(
-            ids, F.col(col) == F.col("_id"), "left_anti")
-        parts.append(_problem("unknown_entity", table, col, F.col(col), bad))
+    ids = t.entities.select(F.col("entity_id").alias("_id")).where("_id is not null")
+    refs = [_problem("unknown_entity", table, col, F.col(col), t.frame(table).where(
+        F.col(col).isNotNull())) for table, col in REFERENCES]
+    parts = [_union(refs).join(ids, F.col("value") == F.col("_id"), "left_anti")]
+    keyed = []
     for table, cols in (("entities", ["entity_id"]), ("ownership", ["owner_id", "owned_id"]),
                         ("facilities", ["facility_id"]), ("fx", ["currency"])):
-        w = Window.partitionBy(*cols)
         frame = t.frame(table).where(" and ".join(f"{c} is not null" for c in cols))
-        dups = (frame.withColumn("_n", F.count(F.lit(1)).over(w))
-                .withColumn("_rows", F.array_sort(F.collect_list("_row").over(w))).where("_n > 1"))
         value = F.col(cols[0]) if len(cols) == 1 else F.concat(cols[0], F.lit(" → "), cols[1])
-        parts.append(_problem("duplicate", table, cols[-1] if len(cols) == 1 else cols[0], value,
-                              dups, rows=F.col("_rows")))
+        keyed.append(_problem("duplicate", table, cols[-1] if len(cols) == 1 else cols[0], value,
+                              frame).withColumn("_k", F.concat_ws("\t", *cols)))
+    w = Window.partitionBy("table", "_k")
+    dups = (_union(keyed).withColumn("_n", F.count(F.lit(1)).over(w))
+            .withColumn("rows", F.array_sort(F.collect_list("row").over(w))).where("_n > 1"))
+    parts.append(dups.drop("_k", "_n"))
     for table, a, b in (("ownership", "owner_id", "owned_id"),
                         ("connections", "dependent_id", "depends_on_id"),
                         ("facilities", "obligor_id", "guarantor_id")):
         bad = t.frame(table).where(F.col(a).isNotNull() & (F.col(a) == F.col(b)))
         parts.append(_problem("self_reference", table, b, F.col(b), bad, extra=F.col(a)))
     own = t.ownership
+    in_range = {"share": "share >= 0 and share <= 1", "voting": "voting >= 0 and voting <= 1"}
+    by_owned = Window.partitionBy("owned_id")
+    summed = own.where("owned_id is not null").withColumns({
+        f"_t_{c}": F.sum(F.when(F.expr(rule), F.col(c))).over(by_owned)
+        for c, rule in in_range.items()})
     for col, low in (("share", ">"), ("voting", ">=")):
         bad = own.where(f"{col} is not null and not ({col} {low} 0 and {col} <= 1)")
         parts.append(_problem("out_of_range", "ownership", col, F.col(col), bad,
                               number=F.col(col)))
-        ok = own.where(f"{col} >= 0 and {col} <= 1 and owned_id is not null")
-        over = ok.withColumn("_t", F.sum(col).over(Window.partitionBy("owned_id"))).where(
-            F.col("_t") > 1 + SUM_TOLERANCE)
+        over = summed.where(F.expr(in_range[col]) & (F.col(f"_t_{col}") > 1 + SUM_TOLERANCE))
         parts.append(_problem("sum_above_one", "ownership", col, F.col(col), over,
                               extra=F.concat("owned_id", F.lit("\t"), "owner_id"),
                               number=F.col(col)))
     fac = t.facilities.withColumn("currency", F.coalesce("currency", F.lit(reporting)))
     parts.append(_problem("missing_fx_rate", "facilities", "currency", F.col("currency"),
                           fac.where(~F.col("currency").isin(*known_ccy))))
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.unionByName(p)
+    return _union(parts)
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.unionByName(f)
     return out
 
 
