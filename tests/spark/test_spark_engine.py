@@ -85,7 +85,7 @@ def test_spec_book_by_hand(spark: Any, tmp_path: Path) -> None:
     assert g.loc["P", "n_members"] == 5
     members = got.members.toPandas()
     path = members.query("group_id == 'P' and entity_id == 'S'")["path"].item()
-    assert path == "P →55% (with T)→ S"
+    assert path == "P →60%→ T →55% (with P)→ S"  # through the deepest holder (SPEC §3)
     e = got.entities.toPandas().set_index("entity_id")
     assert e.loc["S", "immediate_controller_id"] == "P"
     assert e.loc["Y", "ultimate_parent_id"] == "X"  # the cycle's root is its smallest id

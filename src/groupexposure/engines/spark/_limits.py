@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["entity_standing", "group_standing"]
 
 STANDING = ("ratio double, limit double, status string, rule string, capital_base double, "
-            "large_exposure boolean")
+            "large_exposure boolean, measure string, measure_value double, "
+            "capital_base_name string, utilisation double")
 
 
 def _standing(frame: pd.DataFrame, policy: Policy, capital: Capital, fx: dict[str, float],
@@ -43,7 +44,10 @@ def _standing(frame: pd.DataFrame, policy: Policy, capital: Capital, fx: dict[st
                              for k, v in vars(st).items()})
     return pd.DataFrame({"ratio": st.ratio, "limit": st.limit, "status": st.status,
                          "rule": st.rule, "capital_base": st.capital_base,
-                         "large_exposure": is_large(subjects.exposure, capital.tier1, policy)})
+                         "large_exposure": is_large(subjects.exposure, capital.tier1, policy),
+                         "measure": st.measure, "measure_value": st.measure_value,
+                         "capital_base_name": st.capital_base_name,
+                         "utilisation": st.utilisation})
 
 
 def _spread(values: np.ndarray, mask: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -101,7 +105,7 @@ def entity_standing(entities: DataFrame, policy: Policy, capital: Capital, fx: d
     if not policy.rules_for("single"):
         return entities.select("entity_id", F.lit(None).cast("double").alias("ratio"),
                                F.lit(None).cast("double").alias("limit"),
-                               F.lit(None).cast("string").alias("status"))
+                               F.lit(None).cast("string").alias("status"), F.lit("").alias("rule"))
     exempt = F.col("kind").isin(*[k.value for k in policy.exempt_kinds])
     e = entities.select(
         "entity_id", F.when(exempt, 0.0).otherwise(F.col("own_net")).alias("exposure"),
@@ -113,4 +117,5 @@ def entity_standing(entities: DataFrame, policy: Policy, capital: Capital, fx: d
     keep = ~F.col("all_exempt")
     return e.join(st, "entity_id").select(
         "entity_id", F.when(keep, F.col("ratio")).alias("ratio"),
-        F.when(keep, F.col("limit")).alias("limit"), F.when(keep, F.col("status")).alias("status"))
+        F.when(keep, F.col("limit")).alias("limit"), F.when(keep, F.col("status")).alias("status"),
+        F.when(keep, F.col("rule")).otherwise(F.lit("")).alias("rule"))

@@ -117,10 +117,16 @@ def load(directory: Path) -> AnalysisResult:
     values = facility_values(fac, obligor=_codes(index, fac["obligor_id"]),
                              guarantor=_codes(index, fac["guarantor_id"]), kinds=kind,
                              policy=policy, fx=manifest["fx"])
-    entities = tables["entities"].assign(loans=exposure.loans)
+    rules = _read(state, "entity_rules").set_index("entity_id")["rule"].reindex(index)
+    entities = tables["entities"].assign(loans=exposure.loans, rule=rules.fillna("").to_numpy())
+    extra = _read(state, "group_table").set_index("group_id")
+    groups = tables["groups"]
+    for col in ("measure", "measure_value", "capital_base_name", "utilisation"):
+        groups[col] = extra[col].reindex(groups["group_id"]).to_numpy()
+    groups["merged_roots"] = ""
     control = _control(state, index)
     return AnalysisResult(
-        groups=tables["groups"], entities=entities, members=tables["members"],
+        groups=groups, entities=entities, members=tables["members"],
         issues=tables["issues"].assign(row=pd.array([pd.NA] * len(tables["issues"]),
                                                     dtype="Int64"), value=""), policy=policy,
         grouping=manifest["grouping"], capital=capital, fx=manifest["fx"], ids=ids, coded=coded,

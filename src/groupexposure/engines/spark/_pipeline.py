@@ -62,7 +62,7 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
     info = ent.select("entity_id", "name", "kind", "is_gsib").join(amounts, "entity_id")
     info = cp.save(info, "entity_info")
     gtab = cp.save(group_standing(members, info, pol, cap, rates), "groups")
-    etab = entity_standing(info, pol, cap, rates)
+    etab = cp.save(entity_standing(info, pol, cap, rates), "entity_standing")
     lap("limits")
     paths = control_paths(cp, ctl, own)
     mtab = cp.save(membership_paths(members, paths), "member_table")
@@ -82,7 +82,8 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
         state={"pairs": ctl.pairs, "links": ctl.links, "control": ctl.entities,
                "multiple": ctl.multiple, "memberships": members, "amounts": amounts,
                "entities_in": ent, "ownership_in": own, "connections_in": con,
-               "facilities_in": fac})
+               "facilities_in": fac, "group_table": gtab,
+               "entity_rules": etab.select("entity_id", "rule")})
     lap("tables")
     return result
 

@@ -81,11 +81,11 @@ def _rules(t: Tables, reporting: str, known_ccy: list[str]) -> DataFrame:
         frame = t.frame(table).where(" and ".join(f"{c} is not null" for c in cols))
         value = F.col(cols[0]) if len(cols) == 1 else F.concat(cols[0], F.lit(" → "), cols[1])
         keyed.append(_problem("duplicate", table, cols[-1] if len(cols) == 1 else cols[0], value,
-                              frame).withColumn("_k", F.concat_ws("\t", *cols)))
-    w = Window.partitionBy("table", "_k")
+                              frame))
+    w = Window.partitionBy("table", "key")  # the key text names every key column's value
     dups = (_union(keyed).withColumn("_n", F.count(F.lit(1)).over(w))
             .withColumn("rows", F.array_sort(F.collect_list("row").over(w))).where("_n > 1"))
-    parts.append(dups.drop("_k", "_n"))
+    parts.append(dups.drop("_n"))
     for table, a, b in (("ownership", "owner_id", "owned_id"),
                         ("connections", "dependent_id", "depends_on_id"),
                         ("facilities", "obligor_id", "guarantor_id")):
