@@ -35,7 +35,11 @@ KEYS = {"groups": ["group_id"], "entities": ["entity_id"], "members": ["group_id
 
 def sorted_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """A §8 table in key order with its leading columns (blank issue fields as empty text)."""
-    frame = frame[COLUMNS[name]]
+    frame = frame[COLUMNS[name]].copy()
+    for c in frame.columns:  # one spelling of a missing text cell (Arrow gives NaN, pandas None)
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
+            col = frame[c].astype(object)
+            frame[c] = col.where(col.notna(), None)
     if name == "issues":
         frame = frame.fillna("").astype(str)
     return frame.sort_values(KEYS[name], kind="stable").reset_index(drop=True)
