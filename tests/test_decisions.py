@@ -49,9 +49,11 @@ def test_max_amount_is_exact_and_unlimited_when_exempt():
 
 
 def test_collateral_and_undrawn_and_currency_in_max_amount():
-    # RC-SPIN commitment: 10m undrawn at 40% = 4m off-balance; 20m collateral absorbs the first
-    # 20m. In USD at 6.3: room 414m CNY -> drawn + 4m - 20m <= 414m -> drawn <= 430m CNY
-    d = NINGXIA.check("RC-SPIN", 1.0, "commitment", undrawn=10e6 / 6.3, currency="USD",
+    # RC-SPIN loan with an unused line: 10m undrawn at 40% = 4m off-balance; 20m collateral
+    # absorbs the first 20m. In USD at 6.3: room 414m CNY -> drawn + 4m - 20m <= 414m ->
+    # drawn <= 430m CNY. (SPEC §6 revised: the amount of a loan is its drawn nominal, and the
+    # unused line beside it is held fixed; before, this was written as a "commitment".)
+    d = NINGXIA.check("RC-SPIN", 1.0, "loan", undrawn=10e6 / 6.3, currency="USD",
                       collateral_value=20e6 / 6.3)
     assert d.max_amount == pytest.approx(430e6 / 6.3)
     assert d.currency == "USD"
@@ -62,7 +64,7 @@ def test_unknown_entity_suggests_close_ids():
         NINGXIA.check("RC-SPN", 1.0)
     with pytest.raises(ValueError, match="no FX rate for JPY"):
         NINGXIA.check("TM", 1.0, currency="JPY")
-    with pytest.raises(ValueError, match="greater than or equal to 0"):
+    with pytest.raises(ValueError, match="amount must be a number >= 0; got -1"):
         NINGXIA.check("TM", -1.0)
     with pytest.raises(ValueError, match="the guarantor must differ from the obligor"):
         NINGXIA.check("TM", 1.0, guarantor_id="TM")
@@ -113,22 +115,29 @@ def test_eur_150m_relief_ends_when_non_bank_exposure_passes_25_percent():
 
 
 def test_check_many_matches_check():
+    # SPEC §6 revised: the trade LC's amount is its undrawn nominal; with a drawn part beside it,
+    # both are given as drawn= and undrawn= (row 6)
     proposals = pd.DataFrame({
         "entity_id": ["RC-SPIN", "TM", "YP-BIO", "MOF", "TM", "ZY-HK"],
-        "amount": [1e8, 1e6, 1.0, 5e9, 9e7, 1e6],
+        "amount": [1e8, 1e6, 1.0, 5e9, 9e7, np.nan],
         "product": ["loan", "loan", "loan", "bond", "loan", "trade_lc"],
+        "drawn": [np.nan] * 5 + [1e6],
         "undrawn": [0, 0, 0, 0, 0, 3e6],
         "guarantor_id": [None, "ZY-GUAR", None, None, "ZY-GUAR", None],
         "currency": [None, None, None, None, None, "USD"]})
     out = NINGXIA.check_many(proposals)
     for i, p in proposals.iterrows():
-        d = NINGXIA.check(p["entity_id"], p["amount"], p["product"], undrawn=p["undrawn"],
-                          guarantor_id=p["guarantor_id"], currency=p["currency"])
+        d = NINGXIA.check(p["entity_id"], p["amount"], p["product"], drawn=p["drawn"],
+                          undrawn=p["undrawn"], guarantor_id=p["guarantor_id"],
+                          currency=p["currency"])
         assert out.loc[i, "approved"] == d.approved
         assert out.loc[i, "max_amount"] == pytest.approx(d.max_amount)
+        assert out.loc[i, "reason"] == d.reason
+        b = out.loc[i, "binding_rule"]
+        assert (None if pd.isna(b) else b) == d.binding_rule
     with pytest.raises(ValueError, match="check_many needs the columns amount"):
         NINGXIA.check_many(pd.DataFrame({"entity_id": ["TM"]}))
-    with pytest.raises(ValueError, match="unknown entity ids in check_many: 'TMX'"):
+    with pytest.raises(ValueError, match=r"unknown entity 'TMX': not in entities\.csv"):
         NINGXIA.check_many(pd.DataFrame({"entity_id": ["TMX"], "amount": [1.0]}))
 
 
@@ -138,23 +147,39 @@ def _status_lookup(r: gx.AnalysisResult) -> tuple[dict[str, str], dict[str, str]
     return g, e
 
 
+ON_BALANCE = {"loan", "overdraft", "bond"}
+
+
+def _measures(r: gx.AnalysisResult) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    g = dict(zip(r.groups["group_id"], r.groups["exposure"], strict=True))
+    e = dict(zip(r.entities["entity_id"], zip(r.entities["own_net"], r.entities["loans"],
+                                              strict=True), strict=True))
+    return g, e
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(book=portfolios(), data=st.data(),
        policy=st.sampled_from(["basel", "eu_crr", "cn_cbirc_2018", "cn_group_credit"]))
 def test_check_agrees_with_rerunning_analyze(book, data, policy):
+    # SPEC §6 revised: approved unless a touched rule is breached after the facility and the
+    # facility adds to it; adds_nothing where it is approved with a breached rule touched.
     r = gx.analyze(book, policy=policy)
     ids = list(book.entities["entity_id"])
     obligor = data.draw(st.sampled_from(ids))
     guarantor = data.draw(st.one_of(st.none(), st.sampled_from([i for i in ids if i != obligor])))
     amount = float(data.draw(st.integers(0, 600)))
-    product = data.draw(st.sampled_from(["loan", "bond", "commitment", "guarantee_issued"]))
-    undrawn = float(data.draw(st.integers(0, 50)))
+    product = data.draw(st.sampled_from(["loan", "bond", "commitment", "guarantee_issued",
+                                         "performance_bond"]))
+    other = float(data.draw(st.integers(0, 50)))  # the other part of a mixed facility
     coll = float(data.draw(st.integers(0, 40)))
     gamt = data.draw(st.one_of(st.none(), st.integers(0, 300).map(float)))
-    d = r.check(obligor, amount, product, undrawn=undrawn, guarantor_id=guarantor,
-                guaranteed_amount=gamt, collateral_value=coll)
+    on = product in ON_BALANCE
+    kw = dict(guarantor_id=guarantor, guaranteed_amount=gamt, collateral_value=coll,
+              **({"undrawn": other} if on else {"drawn": other}))
+    d = r.check(obligor, amount, product, **kw)
+    drawn, undrawn = (amount, other) if on else (other, amount)
     new = pd.DataFrame([{"facility_id": "ZZ-NEW", "obligor_id": obligor, "product": product,
-                         "drawn": amount, "undrawn": undrawn, "guarantor_id": guarantor,
+                         "drawn": drawn, "undrawn": undrawn, "guarantor_id": guarantor,
                          "guaranteed_amount": gamt, "collateral_value": coll}])
     bigger = gx.Portfolio.from_frames(
         entities=book.entities, ownership=book.ownership, connections=book.connections,
@@ -163,19 +188,32 @@ def test_check_agrees_with_rerunning_analyze(book, data, policy):
     r2 = gx.analyze(bigger, policy=policy)
     g_before, e_before = _status_lookup(r)
     g_after, e_after = _status_lookup(r2)
+    m_before, n_before = _measures(r)
+    m_after, n_after = _measures(r2)
     kind = dict(zip(r.entities["entity_id"], r.entities["kind"], strict=True))
     eligible = guarantor is not None and kind[guarantor] in {
         k.value for k in gx.get_policy(policy).eligible_guarantor_kinds}
     touched = {obligor} | ({guarantor} if eligible else set())
     groups = set(r.members.loc[r.members["entity_id"].isin(touched), "group_id"])
     single = bool(gx.get_policy(policy).rules_for("single"))
-    statuses = [g_before[g] for g in groups] + [g_after[g] for g in groups]
-    if single:
-        statuses += [e_before[x] for x in touched] + [e_after[x] for x in touched]
-    assert d.approved == ("breach" not in statuses)
-    # approving max_amount passes; a little more does not
-    if d.max_amount > 0 and np.isfinite(d.max_amount):
-        kw = dict(undrawn=undrawn, guarantor_id=guarantor, guaranteed_amount=gamt,
-                  collateral_value=coll)
+    if single:  # a group of one is held to the single rules (its entity row)
+        groups = {g for g in groups if r.groups.set_index("group_id").loc[g, "n_members"] > 1}
+    after = [g_after[g] for g in groups] + ([e_after[x] for x in touched] if single else [])
+    new_breach = any(g_after[g] == "breach" and (g_before[g] != "breach" or m_after[g] != m_before[g])
+                     for g in groups)
+    unchanged = (all(m_after[g] == m_before[g] for g in groups if g_after[g] == "breach")
+                 and all(n_after[x] == n_before[x] for x in touched
+                         if single and e_after[x] == "breach")
+                 and all(g_before[g] == "breach" for g in groups if g_after[g] == "breach")
+                 and all(e_before[x] == "breach" for x in touched
+                         if single and e_after[x] == "breach"))
+    if "breach" not in after:
+        assert d.approved and d.reason == "within_limits"
+    elif new_breach:
+        assert not d.approved and d.reason in ("would_breach", "already_breached")
+    elif unchanged:
+        assert d.approved and d.reason == "adds_nothing"
+    # approving max_amount passes; a little more does not (brute force against the check itself)
+    if r.check(obligor, 0.0, product, **kw).approved and np.isfinite(d.max_amount):
         assert r.check(obligor, d.max_amount, product, **kw).approved
-        assert not r.check(obligor, d.max_amount * (1 + 1e-6) + 1e-6, product, **kw).approved
+        assert not r.check(obligor, d.max_amount * (1 + 1e-6) + 1, product, **kw).approved

@@ -23,7 +23,15 @@ def test_notebook_code_cells_run_in_order():
     nb = json.loads((EXAMPLES / "ningxia_walkthrough.ipynb").read_text(encoding="utf-8"))
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     assert len(code) >= 8
+    text = "".join(code)
+    assert 'policy="cn_cbirc_2018"' in text  # a Chinese policy on the Chinese book (#14.8)
+    assert "matplotlib.use" not in text  # nothing stops Jupyter drawing the figures inline
+    figures = [o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(figures) >= 2  # the stored outputs show the charts
     namespace: dict[str, object] = {}
+    import matplotlib.pyplot as plt
+
     for source in code:
         exec(compile(source, "ningxia_walkthrough.ipynb", "exec"), namespace)
+    plt.close("all")
     assert namespace["decision"].approved  # type: ignore[attr-defined]

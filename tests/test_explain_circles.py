@@ -48,7 +48,8 @@ def test_explain_chain_groups_and_facilities():
     assert tm.guaranteed_for_others == [{"facility_id": "NX-W1", "obligor_id": "NX-WOOL",
                                          "guaranteed": 30e6}]
     text = str(tm)
-    assert "RC-GRP [dependence] RC-GRP ←economic_dependence— TM" in text
+    # names beside ids (#14.3)
+    assert "宁夏荣昌绒业集团有限公司 (RC-GRP) [dependence] RC-GRP ←economic_dependence— TM" in text
     json.dumps(tm.to_dict())
     with pytest.raises(ValueError, match="unknown entity 'TMM'"):
         NINGXIA.explain("TMM")
@@ -93,7 +94,8 @@ def test_cli_check_exit_codes_and_explain():
     run = [sys.executable, "-m", "groupexposure"]
     ok = subprocess.run([*run, "check", DATA, "--entity", "RC-SPIN", "--amount", "1e6"],
                         capture_output=True, text=True, check=False)
-    assert ok.returncode == 0 and ok.stdout.startswith("APPROVED RC-SPIN")
+    first = ok.stdout.splitlines()[0]  # the name beside the id (#14.3)
+    assert ok.returncode == 0 and first.startswith("APPROVED ") and "(RC-SPIN) loan 1,000,000" in first
     no = subprocess.run([*run, "check", DATA, "--entity", "YP-BIO", "--amount", "1", "--json"],
                         capture_output=True, text=True, check=False)
     assert no.returncode == 3 and json.loads(no.stdout)["approved"] is False

@@ -75,7 +75,16 @@ def test_ineligible_guarantor_is_ignored_with_an_info_issue():
         ("commitment", 0.0, "basel", 10.0),  # row ccf 0 floored at 10%
         ("commitment", 0.0, "cn_cbirc_2018", 0.0),  # no floor
         ("commitment", 0.75, "basel", 75.0),
-        ("loan", 0.0, "cn_group_credit", 100.0),  # nominal; row ccf ignored
+        # cn_group_credit (SPEC §5 revised): an unused line counts nothing on every product,
+        # guarantees, LCs, performance bonds and other at nominal; a row's ccf is ignored
+        ("loan", 1.0, "cn_group_credit", 0.0),
+        ("overdraft", None, "cn_group_credit", 0.0),
+        ("bond", None, "cn_group_credit", 0.0),
+        ("guarantee_issued", 0.2, "cn_group_credit", 100.0),
+        ("standby_lc", None, "cn_group_credit", 100.0),
+        ("performance_bond", None, "cn_group_credit", 100.0),
+        ("trade_lc", None, "cn_group_credit", 100.0),
+        ("other", None, "cn_group_credit", 100.0),
         ("commitment", 1.0, "cn_group_credit", 0.0),
         ("commitment_uncond_cancellable", None, "cn_group_credit", 0.0),
     ],

@@ -121,7 +121,8 @@ def test_amounts_ccf_enum_bool_and_numbers():
     assert "ccf must be a number in [0, 1]; got 1.2 — did you mean 0.012?" in msgs
     assert ("product must be one of loan, overdraft, bond, commitment, "
             "commitment_uncond_cancellable, guarantee_issued, standby_lc, performance_bond, "
-            "trade_lc, other; got Loan — did you mean loan?") in msgs
+            "trade_lc, bankers_acceptance, interbank_placement, interbank_deposit, other; "
+            "got Loan — did you mean loan?") in msgs
     assert "drawn must be a number >= 0; got 12% — did you mean 0.12?" in msgs
     assert {"collateral_value", "provision"} <= set(p.loc[p.code == "negative_amount", "column"])
     ent = pd.DataFrame({"entity_id": ["A"], "kind": ["company"], "is_gsib": ["maybe"]})
@@ -196,7 +197,9 @@ def test_message_lists_fifty_then_a_count():
     assert len(info.value.problems) == 60
 
 
-def test_collect_drops_bad_rows_and_dependents_and_accounts_for_every_row():
+def test_collect_drops_only_unusable_rows_and_accounts_for_every_row():
+    # SPEC §7 (revised): A twice is read as one entity (kept despite the error), B -> C with a share
+    # of 7 cannot be read (dropped), F3 with drawn -1 cannot be read (dropped); the rest counts.
     book = make_book(["A", "B", "A", "C"], ownership=[("A", "B", 0.6), ("B", "C", 7.0)],
                      facilities=[{"facility_id": "F1", "obligor_id": "A", "drawn": 10.0},
                                  {"facility_id": "F2", "obligor_id": "B", "drawn": 20.0},
@@ -204,17 +207,20 @@ def test_collect_drops_bad_rows_and_dependents_and_accounts_for_every_row():
                                  {"facility_id": "F4", "obligor_id": "B", "drawn": 5.0,
                                   "guarantor_id": "A"}])
     r = gx.analyze(book, on_error="collect")
-    # A is duplicated: both rows dropped; ownership A->B, F1 and F4 (guarantor A) depend on it.
-    assert set(r.entities["entity_id"]) == {"B", "C"}
-    assert list(r.facilities["facility_id"]) == ["F2"]
-    dep = r.issues[r.issues.code == "dropped_dependency"]
-    assert "owner_id A was dropped from entities.csv, so this row is dropped too" in set(
-        dep["message"])
+    assert set(r.entities["entity_id"]) == {"A", "B", "C"}
+    assert list(r.facilities["facility_id"]) == ["F1", "F2", "F4"]
     counts = r.row_counts.set_index("table")
     assert (counts["read"] == counts["used"] + counts["dropped"]).all()
-    assert counts.loc["facilities"].tolist() == [4, 1, 3]
-    assert counts.loc["entities"].tolist() == [4, 2, 2]
-    assert counts.loc["ownership"].tolist() == [2, 0, 2]
+    assert counts.loc["facilities"].tolist() == [4, 3, 1, 0]
+    assert counts.loc["entities"].tolist() == [4, 4, 0, 2]
+    assert counts.loc["ownership"].tolist() == [2, 1, 1, 0]
+    dup = r.issues[(r.issues.code == "duplicate") & (r.issues.table == "entities")]
+    assert set(dup["severity"]) == {"warning"}
+    assert dup["message"].str.contains("used despite the error: the rows are read as one").all()
+    # C's facility and the holding B -> C were left out: C's group (and A's, holding B) understated
+    assert set(r.understated_groups["group_id"]) == {"A", "C"}
+    assert "figures may be understated for 2 groups: A, C" in r.summary()
+    assert "issues: 2 errors (2 rows dropped)" in r.summary()
 
 
 def test_on_error_must_be_known():

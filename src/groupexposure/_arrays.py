@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
 
 __all__ = [
     "csr", "expand", "isin", "isin_sorted", "merge_unique", "ranges", "search_sorted", "unique",
@@ -95,6 +94,8 @@ def csr(n: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
         return ptr, np.argsort(key, kind="stable")
     pos = np.arange(m, dtype=np.int64)
+    from scipy.sparse import coo_matrix  # here: a check that never needs it does not import scipy
+
     grouped = coo_matrix((pos, (key, pos)), shape=(n, m)).tocsr()
     return grouped.indptr.astype(np.int64, copy=False), grouped.indices.astype(np.int64,
                                                                                 copy=False)

@@ -24,18 +24,22 @@ from ._arrays import unique_inverse
 from .core.coded import Coded
 from .core.control import NONE, Control, compute_control
 from .core.declarations import declaration_issues, possible_control
-from .core.exposures import EntityExposure, entity_exposures, facility_values
+from .core.exposures import EntityExposure, canonical_order, entity_exposures, facility_values
 from .core.groups import Connections, Groups, overlapping_groups, partition_groups
 from .core.ids import encode
 from .core.limits import Standing, evaluate, is_large, subjects_of
 from .core.lookthrough import lookthrough_values
 from .core.paths import Paths, control_paths, joined_ids, membership_paths
+from .io.columns import ColumnMap
 from .io.files import load_portfolio
-from .model.issues import issues_frame
+from .io.units import Unit, unit_sanity
+from .model.issues import issue, issues_frame
 from .model.policy import Policy, get_policy
 from .model.portfolio import Portfolio
 from .result import AnalysisResult
+from .validate.national_id import national_id_problems
 from .validate.rules import OnError, ValidPortfolio, validate
+from .validate.summary import collect_report
 
 __all__ = ["Grouping", "analyze"]
 
@@ -78,7 +82,7 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
         entities=ent,
         kind=kind,
         gsib=ent["is_gsib"].to_numpy(dtype=bool),
-        exempt=pd.Series(kind).isin(exempt_kinds).to_numpy(),
+        exempt=_exempt(ent, kind, exempt_kinds),
         owner=owner,
         owned=owned,
         connections=Connections(dependent=dep, depends_on=on,
@@ -88,6 +92,15 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
     return coded, obligor, guarantor
 
 
+def _exempt(ent: pd.DataFrame, kind: np.ndarray, exempt_kinds: set[str]) -> np.ndarray:
+    """The policy's exempt kinds, overridden row by row by entities.csv ``exempt`` where given."""
+    by_kind = pd.Series(kind).isin(exempt_kinds).to_numpy()
+    if "exempt" not in ent:
+        return by_kind
+    given = ent["exempt"].reset_index(drop=True)
+    return np.where(given.notna().to_numpy(), given.eq(True).to_numpy(dtype=bool), by_kind)
+
+
 def analyze(
     portfolio: Portfolio | str | Path,
     *,
@@ -95,6 +108,10 @@ def analyze(
     grouping: Grouping = "overlapping",
     on_error: OnError = "raise",
     progress: Progress | None = None,
+    encoding: str | None = None,
+    columns: ColumnMap | str | Path | None = None,
+    amount_unit: Unit = None,
+    capital_unit: Unit = None,
 ) -> AnalysisResult:
     """Groups, consolidated exposures and limit flags for a portfolio.
 
@@ -112,12 +129,23 @@ def analyze(
         ``collect``: invalid rows are dropped and listed in ``result.issues``.
     progress
         Called as ``progress(stage, seconds)`` after each stage (the command line shows it).
+    encoding, columns, amount_unit, capital_unit
+        Where ``portfolio`` is a path: how to read the bank's files (:func:`load_portfolio`).
     """
     if grouping not in ("overlapping", "partition"):
         raise ValueError(f"grouping must be 'overlapping' or 'partition'; got {grouping!r}")
     pol = get_policy(policy)
     clock = _Clock(progress)
-    book = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
+    reading = {"encoding": encoding, "columns": columns, "amount_unit": amount_unit,
+               "capital_unit": capital_unit}
+    if isinstance(portfolio, Portfolio):
+        given = [k for k, v in reading.items() if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} apply when reading files; this portfolio is "
+                             "already read (pass them to load_portfolio)")
+        book = portfolio
+    else:
+        book = load_portfolio(portfolio, **reading)  # type: ignore[arg-type]
     clock.lap("read")
     valid = validate(book, pol, on_error=on_error)
     coded, obligor, guarantor = _code(valid, pol)
@@ -130,9 +158,9 @@ def analyze(
         """Exposure values and look-through: they need no control, so they run alongside it."""
         values = facility_values(fac, obligor=obligor, guarantor=guarantor, kinds=coded.kind,
                                  policy=pol, fx=valid.fx)
-        exposure = entity_exposures(values, n)
-        look = lookthrough_values(n, coded.owner, coded.owned, _known(own["share"]),
-                                  exposure.own_net)
+        exposure = entity_exposures(values, n, canonical_order(fac["facility_id"], values))
+        share = own["lookthrough_share"] if "lookthrough_share" in own else own["share"]
+        look = lookthrough_values(n, coded.owner, coded.owned, _known(share), exposure.own_net)
         return values, exposure, look
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -148,8 +176,7 @@ def analyze(
         groups = build(control, coded.connections)
         clock.lap("groups")
         values, exposure, look = pending.result()
-        chain = exposure.own_net + np.bincount(
-            control.controller, weights=exposure.own_net[control.controlled], minlength=n)
+        chain = control.chain_sums(exposure.own_net)
         clock.lap("exposures")
         entity_frame = _entity_table(coded, control, groups, exposure, chain, look, pol, valid)
         group_frame, member_frame = _group_tables(coded, control, groups, exposure, pol, valid,
@@ -159,8 +186,12 @@ def analyze(
                            own["share"].to_numpy(np.float64), pol.control_threshold),
         possible_control(own, coded.ids, control, coded.owner, coded.owned, pol.control_threshold),
     ] if book.declarations is not None or "voting_max" in own else []
+    checked.append(_reading_issues(valid, exposure))
+
+    understated, understated_issues = collect_report(valid.left_out, member_frame)
     issues = issues_frame(pd.concat([valid.issues, _analysis_issues(coded, control, values, fac,
-                                                                    exposure, valid), *checked]))
+                                                                    exposure, valid), *checked,
+                                     understated_issues]))
     clock.lap("limits")
     log.info("analysed %d entities, %d facilities, %d groups (%s, %s)", n, len(fac),
              len(group_frame), pol.name, grouping)
@@ -170,7 +201,20 @@ def analyze(
         coded=coded, control=control, membership=groups, exposure=exposure,
         facility_values=values, facilities=fac, ownership=own, connections=valid.connections,
         row_counts=valid.row_counts, timings=clock.timings,
+        left_out=valid.left_out, understated_groups=understated,
     )
+
+
+def _reading_issues(valid: ValidPortfolio, exposure: EntityExposure) -> pd.DataFrame:
+    """The national ids that fail their check, and the warning that the book and the capital
+    look like different units (SPEC §1)."""
+    problems = national_id_problems(valid.entities)
+    total = float(exposure.own_original.sum())
+    text = unit_sanity(total, valid.capital.tier1, valid.capital.currency)
+    if text is not None:
+        problems.append(issue("unit_mismatch", "capital", column="tier1",
+                              value=f"{valid.capital.tier1:g}", message=text))
+    return issues_frame(problems)
 
 
 def _known(values: pd.Series) -> np.ndarray:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .decide.check import Decision, DecisionBookMixin, check, check_many
+from .decide.check import Decision, check, check_many
 from .model.policy import Policy
 from .model.schema import Capital
 from .safe import escape, neutralise, write_csv
+from .validate.summary import summary_lines
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from .core.control import Control
     from .core.exposures import EntityExposure
     from .core.groups import Groups
+    from .decide._index import CheckIndex
     from .decide.explain import Explanation
     from .measures.concentration import Concentration
+    from .returns import Returns
 
 __all__ = ["COLUMNS", "AnalysisResult"]
 
@@ -48,7 +51,7 @@ _STATUS_ORDER = {"breach": 0, "warning": 1, "ok": 2}
 
 
 @dataclass(eq=False)
-class AnalysisResult(DecisionBookMixin):
+class AnalysisResult:
     """What :func:`groupexposure.analyze` returns."""
 
     groups: pd.DataFrame
@@ -69,8 +72,14 @@ class AnalysisResult(DecisionBookMixin):
     ownership: pd.DataFrame
     connections: pd.DataFrame
     row_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``)."""
+    """Per input table: rows ``read``, ``used`` and ``dropped`` (every dropped row is in ``issues``),
+    and ``used_with_error``: used rows read conservatively despite an error (collect mode)."""
     timings: dict[str, float] = field(default_factory=dict)
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Collect mode: what was left out that can only lower a figure (table, row, entity, amount)."""
+    understated_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Collect mode: the groups whose figures may be understated because a row touching one of
+    their members was left out (``group_id, rows_left_out, amount_left_out, entities, what``)."""
 
     # --- summaries -------------------------------------------------------------------------------
     @property
@@ -87,37 +96,16 @@ class AnalysisResult(DecisionBookMixin):
         g = self.groups[self.groups["large_exposure"]]
         return g.sort_values(["exposure", "group_id"], ascending=[False, True])
 
-    def summary(self, top: int = 10) -> str:
-        """A few lines for a terminal: totals, then breaches and warnings first."""
-        cur = self.capital.currency
-        g = self.groups
-        counts = g["status"].value_counts()
-        lines = [
-            f"policy {self.policy.name}, grouping {self.grouping}: {len(self.entities)} entities, "
-            f"{len(self.facilities)} facilities, {len(g)} groups "
-            f"({int((g['n_members'] > 1).sum())} with 2+ members)",
-            f"Tier 1 {self.capital.tier1:,.0f} {cur}; book net exposure "
-            f"{self.entities['own_net'].sum():,.0f} {cur}",
-            f"breaches {counts.get('breach', 0)}, warnings {counts.get('warning', 0)}, "
-            f"large exposures {int(g['large_exposure'].sum())}",
-        ]
-        flagged = self.breaches.head(top)
-        for _, row in flagged.iterrows():
-            name = f" {row['root_name']}" if isinstance(row["root_name"], str) else ""
-            lines.append(
-                f"  {row['status'].upper():7} {row['group_id']}{name}: {row['n_members']} members, "
-                f"{row['measure_value']:,.0f} {cur} = {row['ratio']:.2%} of "
-                f"{row['capital_base_name']} (limit {row['limit']:.2%}, {row['rule']})")
-        circles = self.guarantee_circles
-        if len(circles):
-            lines.append(f"guarantee circles {len(circles)}:")
-            for _, c in circles.head(top).iterrows():
-                lines.append(f"  {c['cycle']}: {c['n_members']} members in groups {c['groups']}, "
-                             f"exposure {c['member_exposure']:,.0f} {cur}, guaranteed inside "
-                             f"{c['guaranteed_inside']:,.0f} {cur}")
-        errors = self.issues["severity"].value_counts()
-        lines.append(f"issues: {errors.get('error', 0)} errors (rows dropped), "
-                     f"{errors.get('warning', 0)} warnings, {errors.get('info', 0)} info")
+    def summary(self, top: int = 10, *, lang: str = "en", display_unit: str | None = None
+                ) -> str:
+        """A few lines for a terminal: bank, data date, totals, then breaches and warnings first
+        (``lang="zh"`` in Chinese; ``display_unit`` "万元" or "亿元" scales the amounts); then what
+        collect mode dropped or used despite an error, and the groups it may understate."""
+        from .report.summary import summary_text
+
+        lines = [summary_text(self, top, lang=lang, display_unit=display_unit)]
+        lines.extend(summary_lines(self.row_counts, self.left_out, self.understated_groups,
+                                   self.capital.currency, top=top))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -125,35 +113,62 @@ class AnalysisResult(DecisionBookMixin):
 
     def _repr_html_(self) -> str:
         body = "<br>".join(escape(line) for line in self.summary().splitlines())
-        table = self.breaches[COLUMNS["groups"]].head(20).to_html(index=False, escape=True)
-        return f"<div><p>{body}</p>{table}</div>"
+        from .report.html import table_html  # amounts with separators, ratios as percentages
+
+        return f"<div><p>{body}</p>{table_html(self.breaches[COLUMNS['groups']], self, 20)}</div>"
 
     # --- output ----------------------------------------------------------------------------------
-    def to_csv(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write groups.csv, entities.csv, members.csv and issues.csv (UTF-8, header row)."""
+    def to_csv(self, out_dir: str | Path, *, bom: bool = True) -> dict[str, Path]:
+        """Write groups.csv, entities.csv, members.csv and issues.csv (UTF-8, header row; with a
+        byte-order mark unless ``bom=False``, so that Excel opens Chinese text)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {name: out / f"{name}.csv" for name in ("entities", "members", "groups", "issues")}
 
         def write(name: str) -> None:
-            write_csv(neutralise(getattr(self, name)), written[name])
+            write_csv(neutralise(getattr(self, name)), written[name], bom=bom)
 
         with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow writes without the GIL
             list(pool.map(write, written))
         return {name: written[name] for name in ("groups", "entities", "members", "issues")}
 
-    def to_excel(self, path: str | Path) -> Path:
+    def to_parquet(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write groups, entities, members and issues as Parquet files, for data teams: the same
+        columns and rows as :meth:`to_csv`, typed (numbers as float64, flags as booleans), text as it is
+        (a Parquet reader runs no formulas, so nothing is neutralised)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = {name: out / f"{name}.parquet" for name in ("groups", "entities", "members", "issues")}
+        for name, path in written.items():
+            pq.write_table(pa.Table.from_pandas(getattr(self, name), preserve_index=False), path)
+        return written
+
+    def save(self, path: str | Path, carry: str | Path | None = None) -> Path:
+        """Write a snapshot for approval scripts (SPEC §10); ``carry``: a previous snapshot whose
+        open reservations it takes over. See :func:`groupexposure.open_snapshot`."""
+        from .ledger.save import save
+
+        return save(self, path, carry=carry)
+
+    def to_excel(self, path: str | Path, *, lang: str = "en", display_unit: str | None = None
+                 ) -> Path:
         """The committee workbook (Summary, Groups, Breaches and warnings, Large exposures,
-        Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``."""
+        Members, Entities, Headroom, Guarantee circles, Issues); needs ``groupexposure[report]``.
+        ``lang="zh"`` labels it in Chinese; ``display_unit`` ("万元", "亿元") scales amounts."""
         from .report.excel import write_excel
 
-        return write_excel(self, path)
+        return write_excel(self, path, lang=lang, display_unit=display_unit)
 
-    def to_html(self, path: str | Path) -> Path:
-        """The self-contained HTML report; needs ``groupexposure[report]``."""
+    def to_html(self, path: str | Path, *, lang: str = "en", display_unit: str | None = None
+                ) -> Path:
+        """The self-contained HTML report (``lang``, ``display_unit`` as for ``to_excel``);
+        needs ``groupexposure[report]``."""
         from .report.html import write_html
 
-        return write_html(self, path)
+        return write_html(self, path, lang=lang, display_unit=display_unit)
 
     def plot_concentration(self, ax: Any = None, *, top: int = 20) -> Any:
         """The largest groups against Tier 1 and their limits (matplotlib Axes)."""
@@ -178,10 +193,8 @@ class AnalysisResult(DecisionBookMixin):
                      "ultimate_parent_id"]].to_dict("index")
         g.add_nodes_from((eid, attrs[i]) for i, eid in enumerate(ent["entity_id"]))
         own = self.ownership
-        rel = set(zip(self.control.controller.tolist(), self.control.controlled.tolist(),
-                      strict=True))
         c = self.coded
-        controls = [(int(o), int(s)) in rel for o, s in zip(c.owner, c.owned, strict=True)]
+        controls = self.control.controls(c.owner, c.owned).tolist()
         g.add_edges_from(
             (o, s, {"share": sh, "voting": v, "control": f, "controls": ctl})
             for o, s, sh, v, f, ctl in zip(own["owner_id"], own["owned_id"], own["share"],
@@ -190,18 +203,26 @@ class AnalysisResult(DecisionBookMixin):
         return g
 
     # --- decisions -------------------------------------------------------------------------------
-    def check(self, entity_id: str, amount: float, product: str = "loan", *, undrawn: float = 0.0,
+    def check(self, entity_id: str, amount: float | None = None, product: str = "loan", *,
+              drawn: float | None = None, undrawn: float | None = None,
               ccf: float | None = None, currency: str | None = None,
               guarantor_id: str | None = None, guaranteed_amount: float | None = None,
               collateral_value: float = 0.0) -> Decision:
-        """Would one more facility keep every rule it touches? See :func:`decisions.check`."""
-        return check(self, entity_id, amount, product, undrawn=undrawn, ccf=ccf,
+        """Would one more facility keep every rule it touches? See :func:`decide.check.check`."""
+        return check(self, entity_id, amount, product, drawn=drawn, undrawn=undrawn, ccf=ccf,
                      currency=currency, guarantor_id=guarantor_id,
                      guaranteed_amount=guaranteed_amount, collateral_value=collateral_value)
 
     def check_many(self, proposals: pd.DataFrame) -> pd.DataFrame:
         """Judge a table of proposed facilities, each on its own. See :func:`decisions.check_many`."""
         return check_many(self, proposals)
+
+    @cached_property
+    def _check_index(self) -> CheckIndex:
+        """What checks and explanations read, built once (:mod:`decide._index`)."""
+        from .decide._index import CheckIndex
+
+        return CheckIndex(self)
 
     @cached_property
     def headroom(self) -> pd.DataFrame:
@@ -223,6 +244,13 @@ class AnalysisResult(DecisionBookMixin):
         from .measures.concentration import concentration
 
         return concentration(self)
+
+    def returns(self, template: str) -> Returns:
+        """A regulatory large-exposure return (SPEC §11): ``basel_lex20``, ``eu_corep_le`` or
+        ``cn_g14``, as a dict of DataFrames with ``labels`` and ``issues``."""
+        from .returns import build_returns
+
+        return build_returns(self, template)
 
     def explain(self, entity_id: str) -> Explanation:
         """Why ``entity_id`` is in each of its groups, its holding chain, exposures and rules."""

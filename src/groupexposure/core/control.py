@@ -1,13 +1,26 @@
-"""Who controls whom (SPEC §2), vectorised over integer entity codes.
+"""Who controls whom (SPEC §2), vectorised over integer entity codes, near-linear in the book.
 
 An owner *directly controls* an entity through a ``control`` flag or voting rights strictly above the
 threshold. *Aggregated control* adds the votes held by everything an owner already controls, to a
-fixed point. Control is transitive. The relation is kept as arrays of pairs ``(controller,
-controlled)``; the immediate controller, ultimate parent and control cycles are read off it.
+fixed point. Control is transitive, so (condensing each control cycle into one unit, its smallest
+member first) the relation is a forest: everything that controls x is an ancestor of x's unit, and
+C(x) is the subtree of x's unit. The forest is kept as parent pointers with a preorder
+(:class:`~groupexposure.core.forest.Forest`), never as every (controller, controlled) pair: a chain
+of holdings 50,000 deep costs 50,000 nodes, not 1.25 billion pairs.
+
+Only data that gives an entity two controllers neither of which controls the other (SPEC §2.6,
+``multiple_controllers``) makes the relation a true DAG; such a book is computed by the general
+pair closure of :mod:`~groupexposure.core.control_pairs`, whose memory grows with the number of
+pairs.
+
+One holding is compared with the threshold as given (strictly above: no sum, nothing rounded). A
+total of several holdings is the exact sum of the votes each rounded to a multiple of 2^-52,
+compared as ``total > threshold * (1 + TOLERANCE)`` (the limits' tolerance,
+:data:`groupexposure.core.limits.TOLERANCE`), so that 0.05 + 0.17 + 0.28 is exactly 50% in any
+order, and never above it (docs/determinism.md).
 
 Entities are integer codes ``0..n-1`` (the position of the id in the sorted id list, so that the
-smallest code is the smallest id). Algorithms here loop over rounds of the fixed point and over
-levels of the holding chains, never over entities or links.
+smallest code is the smallest id).
 
 Examples
 --------
@@ -25,25 +38,23 @@ The aggregated-control example of SPEC §2: P (0) holds 60% of T (2); P holds 30
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._arrays import (
-    csr,
-    expand,
-    isin_sorted,
-    merge_unique,
-    ranges,
-    unique,
-    unique_inverse,
-)
+from .._arrays import isin_sorted, ranges, unique
+from .control_pairs import NONE, pair_control, quantised
+from .forest import Forest
+from .limits import TOLERANCE
 
-__all__ = ["Control", "compute_control", "controlled_sets"]
+__all__ = ["NONE", "Control", "compute_control", "controlled_sets"]
 
-NONE = -1
+RESOLVE_ROUNDS = 16
+"""Rounds spent dropping control links implied by others (P → T → S and P → S) before a book
+whose entities seem to have several lowest controllers goes to the general pair closure."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +63,6 @@ class Control:
 
     Attributes
     ----------
-    controller, controlled
-        Every pair (a, s), a != s, where a controls s, directly or through others; sorted by
-        (controlled, controller). Members of a control cycle control each other.
     edge_controller, edge_controlled, edge_votes, edge_aggregated
         The links that give control on their own: a ``control`` flag or votes above the threshold
         (``edge_aggregated`` False), or aggregated votes (True, ``edge_votes`` the total).
@@ -66,11 +74,14 @@ class Control:
     multiple
         Pairs (entity, controller) for every entity with two or more controllers neither of which
         controls the other, listing each such lowest controller.
+    forest
+        The control forest over entity codes (a cycle's members under its smallest member, a unit
+        under its controlling unit's root); None where some entity has several lowest controllers.
+    pair_keys
+        Only then: ``controlled * n + controller`` of every pair, sorted.
     """
 
     n: int
-    controller: np.ndarray
-    controlled: np.ndarray
     edge_controller: np.ndarray
     edge_controlled: np.ndarray
     edge_votes: np.ndarray
@@ -80,16 +91,61 @@ class Control:
     ultimate: np.ndarray
     depth: np.ndarray
     multiple: pd.DataFrame
-
-    @property
-    def keys(self) -> np.ndarray:
-        """``controlled * n + controller`` for every pair, sorted: ``a`` controls ``b`` exactly
-        when ``b * n + a`` is in it."""
-        return np.asarray(self.controlled * self.n + self.controller)
+    forest: Forest | None = None
+    pair_keys: np.ndarray | None = None
 
     def controls(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Element-wise: does ``a`` control ``b`` (directly or through others)?"""
-        return isin_sorted(np.asarray(b, np.int64) * self.n + a, self.keys)
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        if self.forest is None:
+            assert self.pair_keys is not None
+            return isin_sorted(b * self.n + a, self.pair_keys)
+        return np.asarray((a != b) & self.forest.is_ancestor(self.unit[a], self.unit[b]))
+
+    @property
+    def tree_sizes(self) -> np.ndarray:
+        """``|C(x)|`` for every entity: x and everything it controls."""
+        if self.forest is None:
+            return np.bincount(self.controller, minlength=self.n) + 1
+        return np.asarray(self.forest.size[self.unit])
+
+    def chain_sums(self, values: np.ndarray) -> np.ndarray:
+        """``sum of values over C(x)`` for every x, in the order of docs/determinism.md."""
+        values = np.asarray(values, np.float64)
+        if self.forest is None:
+            return np.asarray(values + np.bincount(self.controller,
+                                                   weights=values[self.controlled],
+                                                   minlength=self.n))
+        return np.asarray(self.forest.subtree_sums(values)[self.unit])
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.forest is None:
+            assert self.pair_keys is not None
+            sub, ctrl = np.divmod(self.pair_keys, self.n)
+            return ctrl, sub
+        r, x = controlled_sets(self, np.arange(self.n))
+        keep = r != x
+        keys = unique(x[keep] * self.n + r[keep])
+        sub, ctrl = np.divmod(keys, self.n)
+        return ctrl, sub
+
+    @property
+    def controller(self) -> np.ndarray:
+        """With :attr:`controlled`: every pair (a, s), a != s, where a controls s, sorted by
+        (controlled, controller). Built on first use: as many pairs as the relation has (a deep
+        chain has depth² / 2); the algorithms here never need them."""
+        return self._pairs[0]
+
+    @property
+    def controlled(self) -> np.ndarray:
+        """See :attr:`controller`."""
+        return self._pairs[1]
+
+    @property
+    def keys(self) -> np.ndarray:
+        """``controlled * n + controller`` for every pair, sorted (built on first use)."""
+        return np.asarray(self.controlled * self.n + self.controller)
 
     @property
     def is_root(self) -> np.ndarray:
@@ -108,91 +164,102 @@ class Control:
         return groups
 
 
-def _closure(n: int, ctrl: np.ndarray, sub: np.ndarray) -> np.ndarray:
-    """Keys ``x * n + a`` (sorted) of all pairs with a path a → ... → x of links ``ctrl → sub``.
-
-    Walks up from every link one level per round. Where every entity has at most one controlling
-    link and there is no cycle, no pair can be found twice and the walk needs no set lookups.
-    """
-    if ctrl.size == 0:
-        return np.empty(0, dtype=np.int64)
-    ptr, order = csr(n, sub)
-    up = ctrl[order].astype(np.int64)
-    indegree = np.diff(ptr)
-    graph = coo_matrix((np.ones(ctrl.size), (ctrl, sub)), shape=(n, n))
-    n_comp, _ = connected_components(graph, directed=True, connection="strong")
-    dedupe = bool(indegree.max() > 1) or n_comp < n
-    seen = unique(sub.astype(np.int64) * n + ctrl)
-    parts = [seen]
-    frontier = seen
-    while frontier.size:
-        x, a = np.divmod(frontier, n)
-        idx, pos = expand(ptr, a)
-        if idx.size == 0:
-            break
-        keys = x[idx] * n + up[pos]
-        if dedupe:
-            keys = unique(keys)
-            keys = keys[~isin_sorted(keys, seen)]
-            seen = merge_unique(seen, keys)
-        parts.append(keys)
-        frontier = keys
-    return seen if dedupe else np.sort(np.concatenate(parts))
+def _units(n: int, e_ctrl: np.ndarray, e_sub: np.ndarray) -> np.ndarray:
+    """Each entity's control cycle root (the smallest member), else itself."""
+    graph = coo_matrix((np.ones(e_ctrl.size), (e_ctrl, e_sub)), shape=(n, n)).tocsr()
+    n_label, label = connected_components(graph, directed=True, connection="strong")
+    if n_label == n:
+        return np.arange(n)
+    by_label = np.argsort(label, kind="stable")
+    lab = label[by_label]
+    first = by_label[np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])]
+    root_of = np.empty(n_label, dtype=np.int64)
+    root_of[label[first]] = first
+    return np.asarray(root_of[label])
 
 
-def _descendants(n: int, ptr: np.ndarray, child: np.ndarray, start: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, y) for y = start[i] and every entity below it along the links (CSR ``ptr``,
-    ``child``), walking one level at a time; pairs already met are not walked again."""
-    seen = unique(np.arange(start.size, dtype=np.int64) * n + start)
-    frontier = seen
-    while frontier.size:
-        i, node = np.divmod(frontier, n)
-        idx, pos = expand(ptr, node)
-        keys = unique(i[idx] * n + child[pos])
-        frontier = keys[~isin_sorted(keys, seen)]
-        seen = merge_unique(seen, frontier)
-    return np.divmod(seen, n)
+def _forest(n: int, unit: np.ndarray, e_ctrl: np.ndarray, e_sub: np.ndarray) -> Forest | None:
+    """The control forest of units, or None where a unit keeps several lowest controllers."""
+    codes = np.arange(n)
+    parent = np.where(unit != codes, unit, NONE)
+    ext = unit[e_ctrl] != unit[e_sub]
+    keys = unique(unit[e_sub[ext]] * n + unit[e_ctrl[ext]])
+    us, uc = np.divmod(keys, n)  # distinct (unit, controlling unit), sorted by unit
+    count = np.bincount(us, minlength=n)
+    one = count[us] == 1
+    parent[us[one]] = uc[one]
+    us, uc = us[~one], uc[~one]
+    for _ in range(RESOLVE_ROUNDS):
+        forest = Forest.build(parent)
+        if us.size == 0:
+            return forest
+        # a candidate with another candidate in its subtree controls S only through it
+        order = np.lexsort((forest.pre[uc], us))
+        us, uc = us[order], uc[order]
+        nxt_same = np.r_[us[1:] == us[:-1], False]
+        nxt = np.r_[uc[1:], 0]
+        dominated = nxt_same & forest.is_ancestor(uc, nxt)
+        if not dominated.any():
+            return None
+        us, uc = us[~dominated], uc[~dominated]
+        count = np.bincount(us, minlength=n)
+        one = count[us] == 1
+        parent[us[one]] = uc[one]
+        us, uc = us[~one], uc[~one]
+    return Forest.build(parent) if us.size == 0 else None
 
 
-def _add_links(n: int, keys: np.ndarray, ctrl: np.ndarray, sub: np.ndarray,
-               e_ctrl: np.ndarray, e_sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The closed relation ``keys`` after the new links ``ctrl → sub`` (already among the links
-    ``e_ctrl → e_sub``): every controller of ``ctrl``, and ``ctrl``, now controls ``sub`` and
-    everything below it. Also the pairs that are new (sorted)."""
-    ptr, order = csr(n, e_ctrl)
-    subs, sub_pos = unique_inverse(sub)
-    di, dy = _descendants(n, ptr, e_sub[order], subs)
-    # the ancestors of each ctrl are the pairs (ctrl, a): keys in [ctrl * n, ctrl * n + n)
-    lo = np.searchsorted(keys, ctrl * n)
-    hi = np.searchsorted(keys, ctrl * n + n)
-    link, pos = ranges(lo, hi)
-    li = np.concatenate([np.arange(ctrl.size), link])
-    anc = np.concatenate([ctrl, keys[pos] % n])
-    # every ancestor of link i with every descendant of its sub
-    d_ptr = np.zeros(subs.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(di, minlength=subs.size), out=d_ptr[1:])
-    idx, pos = expand(d_ptr, sub_pos[li])
-    new = unique(dy[pos] * n + anc[idx])
-    new = new[~isin_sorted(new, keys)]
-    return (merge_unique(keys, new) if new.size else keys), new
+def _aggregate(n: int, unit: np.ndarray, forest: Forest, h_owner: np.ndarray,
+               h_owned: np.ndarray, h_q: np.ndarray, bound_q: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """New aggregated control links (controller unit root, controlled entity): for each entity s
+    held by two or more, the lowest unit c, not already above s, whose subtree holds votes in s
+    above the threshold. Candidates are the holders' units and the lowest common ancestors of
+    holders adjacent in preorder (the only places where a subtree's total can change)."""
+    many = np.bincount(h_owned, minlength=n)[h_owned] >= 2
+    o, s, q = h_owner[many], h_owned[many], h_q[many]
+    if o.size == 0:
+        return o, s
+    hu = unit[o]
+    hp = forest.pre[hu]
+    order = np.lexsort((o, hp, s))
+    o, s, q, hu, hp = o[order], s[order], q[order], hu[order], hp[order]
+    same = s[1:] == s[:-1]
+    lca = forest.lca(hu[:-1][same], hu[1:][same])
+    cs = np.concatenate([s, s[:-1][same]])
+    cc = np.concatenate([hu, lca])
+    ok = cc >= 0
+    cand = unique(cs[ok] * n + cc[ok])
+    cs, cc = np.divmod(cand, n)
+    fresh = ~forest.is_ancestor(cc, unit[cs])
+    cs, cc = cs[fresh], cc[fresh]
+    # the exact total of the votes in s held inside the subtree of c (modular int64 sums)
+    key = s * (n + 1) + hp
+    csum = np.r_[np.int64(0), np.cumsum(q)]
+    lo = np.searchsorted(key, cs * (n + 1) + forest.pre[cc])
+    hi = np.searchsorted(key, cs * (n + 1) + forest.pre[cc] + forest.size[cc])
+    hit = (csum[hi] - csum[lo]) > bound_q
+    cs, cc = cs[hit], cc[hit]
+    # the lowest: no other qualifying candidate of the same s in its subtree
+    order = np.lexsort((forest.pre[cc], cs))
+    cs, cc = cs[order], cc[order]
+    nxt_same = np.r_[cs[1:] == cs[:-1], False]
+    has_lower = nxt_same & forest.is_ancestor(cc, np.r_[cc[1:], 0])
+    return cc[~has_lower], cs[~has_lower]
 
 
-def _aggregated(n: int, keys: np.ndarray, pairs: np.ndarray, in_ptr: np.ndarray,
-                in_order: np.ndarray, owner: np.ndarray, voting: np.ndarray,
-                threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New aggregated-control links among the candidate keys ``pairs`` (``s * n + a``): the votes
-    in s held by a and by everything a controls, where they pass the threshold."""
-    s, a = np.divmod(unique(pairs), n)
-    keep = (a != s) & ~isin_sorted(s * n + a, keys)
-    s, a = s[keep], a[keep]
-    idx, pos = expand(in_ptr, s)  # every holder h of s
-    h = owner[in_order[pos]]
-    ca = a[idx]
-    counts = (h == ca) | isin_sorted(h * n + ca, keys)
-    total = np.bincount(idx[counts], weights=voting[in_order[pos]][counts], minlength=s.size)
-    hit = total > threshold
-    return a[hit], s[hit], total[hit]
+def _votes(pairs_a: np.ndarray, pairs_s: np.ndarray, control: Control, owner: np.ndarray,
+           owned: np.ndarray, voting: np.ndarray) -> np.ndarray:
+    """The votes in s held by a and by everything a controls, summed left to right in holder
+    code order (links sorted by (owned, owner)): the figure shown for an aggregated link."""
+    if pairs_a.size == 0:
+        return np.zeros(0)
+    holds = voting > 0
+    ho, hs, hv = owner[holds], owned[holds], voting[holds]
+    ptr = np.searchsorted(hs, np.arange(control.n + 1))
+    idx, pos = ranges(ptr[pairs_s], ptr[pairs_s + 1])
+    counts = (ho[pos] == pairs_a[idx]) | control.controls(pairs_a[idx], ho[pos])
+    return np.bincount(idx[counts], weights=hv[pos][counts], minlength=pairs_a.size)
 
 
 def compute_control(
@@ -207,109 +274,62 @@ def compute_control(
     """The control relation of SPEC §2 for ``n`` entities and the given ownership links."""
     owner = np.asarray(owner, dtype=np.int64)
     owned = np.asarray(owned, dtype=np.int64)
-    voting = np.asarray(voting, dtype=np.float64)
-    flag = np.asarray(flag, dtype=bool)
-    direct = flag | (voting > threshold)
+    order = np.lexsort((owner, owned))  # canonical: nothing below depends on the row order
+    owner, owned = owner[order], owned[order]
+    voting = np.asarray(voting, dtype=np.float64)[order]
+    flag = np.asarray(flag, dtype=bool)[order]
+    bound = threshold * (1 + TOLERANCE)
+    bound_q = int(np.floor(bound * 2.0**52))
+    direct = flag | (voting > threshold)  # one holding as given: no sum, nothing to round
     e_ctrl, e_sub = owner[direct], owned[direct]
     e_votes, e_agg = voting[direct], np.zeros(int(direct.sum()), dtype=bool)
-    keys = _closure(n, e_ctrl, e_sub)
     holds = voting > 0
-    h_owner, h_owned, h_votes = owner[holds], owned[holds], voting[holds]
-    out_ptr, out_order = csr(n, h_owner)
-    in_ptr, in_order = csr(n, h_owned)
-    fresh = keys  # pairs whose controller gained a subsidiary: its holdings count anew
-    while fresh.size:
-        below, above = np.divmod(fresh, n)
-        below, above = below[below != above], above[below != above]
-        idx, pos = expand(out_ptr, below)  # holdings of each newly controlled entity
-        candidates = h_owned[out_order[pos]] * n + above[idx]
-        na, ns, tot = _aggregated(n, keys, candidates, in_ptr, in_order, h_owner, h_votes,
-                                  threshold)
+    h_owner, h_owned, h_q = owner[holds], owned[holds], quantised(voting[holds])
+    while True:
+        unit = _units(n, e_ctrl, e_sub)
+        forest = _forest(n, unit, e_ctrl, e_sub)
+        if forest is None:
+            general: Control = pair_control(Control, n, owner, owned, voting, flag, threshold,
+                                            bound)
+            return general
+        na, ns = _aggregate(n, unit, forest, h_owner, h_owned, h_q, bound_q)
         if na.size == 0:
             break
         e_ctrl = np.concatenate([e_ctrl, na])
         e_sub = np.concatenate([e_sub, ns])
-        e_votes = np.concatenate([e_votes, tot])
+        e_votes = np.concatenate([e_votes, np.full(na.size, np.nan)])
         e_agg = np.concatenate([e_agg, np.ones(na.size, dtype=bool)])
-        keys, fresh = _add_links(n, keys, na, ns, e_ctrl, e_sub)
-    return _read_off(n, keys, e_ctrl, e_sub, e_votes, e_agg)
+    control = _read_forest(n, unit, forest, e_ctrl, e_sub, e_votes, e_agg)
+    if e_agg.any():
+        e_votes[e_agg] = _votes(e_ctrl[e_agg], e_sub[e_agg], control, owner, owned, voting)
+    return control
 
 
-def _first_per_run(sorted_values: np.ndarray) -> np.ndarray:
-    """Positions where a run of equal values starts in a sorted array."""
-    return np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]]) \
-        if sorted_values.size else np.empty(0, dtype=np.int64)
-
-
-def _read_off(n: int, keys: np.ndarray, e_ctrl: np.ndarray, e_sub: np.ndarray,
-              e_votes: np.ndarray, e_agg: np.ndarray) -> Control:
-    """Units (cycles), immediate controllers, ultimate parents and depths from the relation
-    (``keys``: ``controlled * n + controller``, sorted)."""
+def _read_forest(n: int, unit: np.ndarray, forest: Forest, e_ctrl: np.ndarray,
+                 e_sub: np.ndarray, e_votes: np.ndarray, e_agg: np.ndarray) -> Control:
+    """Immediate controllers, ultimate parents and depths from the unit forest."""
     codes = np.arange(n)
-    graph = coo_matrix((np.ones(e_ctrl.size), (e_ctrl, e_sub)), shape=(n, n)).tocsr()
-    n_label, label = connected_components(graph, directed=True, connection="strong")
-    if n_label == n:
-        unit = codes
-    else:  # each cycle's smallest member: the first of its label in code order
-        by_label = np.argsort(label, kind="stable")
-        first = by_label[_first_per_run(label[by_label])]
-        root_of = np.empty(n_label, dtype=np.int64)
-        root_of[label[first]] = first
-        unit = root_of[label]
-    sub, ctrl = np.divmod(keys, n)
-    not_self = ctrl != sub
-    if not not_self.all():
-        ctrl, sub, keys = ctrl[not_self], sub[not_self], keys[not_self]
-
-    # lowest external controllers of each unit: candidates are links into the unit from outside
-    external = unit[e_ctrl] != unit[e_sub]
-    cand = pd.DataFrame({"u": unit[e_sub[external]], "c": e_ctrl[external]})
-    cand = cand.drop_duplicates().reset_index(drop=True)
-    per_unit = cand["u"].value_counts()
-    dominated = np.zeros(len(cand), dtype=bool)
-    shared = cand[cand["u"].isin(per_unit.index[per_unit > 1])].reset_index()
-    if len(shared):
-        pairs = shared.merge(shared, on="u", suffixes=("", "_other"))
-        c, other = pairs["c"].to_numpy(np.int64), pairs["c_other"].to_numpy(np.int64)
-        controls_other = (unit[c] != unit[other]) & isin_sorted(other * n + c, keys)
-        dominated[pairs.loc[controls_other, "index"].unique()] = True
-    minimal = cand[~dominated]
-    lowest_units = minimal.assign(cu=unit[minimal["c"].to_numpy()])
-    n_units = lowest_units.groupby("u")["cu"].nunique()
-    several = lowest_units[lowest_units["u"].isin(n_units.index[n_units > 1])]
-    multiple = pd.DataFrame({"entity": several["u"].to_numpy(np.int64),
-                             "controller": several["c"].to_numpy(np.int64)})
-    immediate = np.full(n, NONE, dtype=np.int64)
-    lowest = minimal.groupby("u")["c"].min()
-    immediate[lowest.index.to_numpy(np.int64)] = lowest.to_numpy(np.int64)
-    in_cycle = unit != codes
-    immediate[in_cycle] = unit[in_cycle]
-
-    # depth and the top of the immediate-controller chain, by pointer jumping
-    depth = (immediate != NONE).astype(np.int64)
-    top = np.where(immediate == NONE, codes, immediate)
-    while True:
-        nxt = top[top]
-        moved = nxt != top
-        if not moved.any():
-            break
-        depth = depth + np.where(moved, depth[top], 0)
-        top = nxt
-    is_root = immediate == NONE
-    # ultimate parent: the smallest root that controls the entity (several only with flags)
-    root_pairs = np.flatnonzero(is_root[ctrl])  # sorted by (sub, ctrl): the first is the least
-    first = root_pairs[_first_per_run(sub[root_pairs])]
-    ultimate = np.where(is_root, codes, top)
-    ultimate[sub[first]] = np.minimum(ultimate[sub[first]], ctrl[first])
+    immediate = np.where(unit != codes, unit, NONE)
+    is_unit_root = unit == codes
+    up = np.where(is_unit_root, forest.parent, NONE)  # the controlling unit of each unit root
+    # a unit's immediate controller: the smallest member of its controlling unit with a link in
+    into = unit[e_sub]
+    from_parent = (unit[e_ctrl] == up[into]) & (up[into] != NONE)
+    best = pd.Series(e_ctrl[from_parent]).groupby(into[from_parent]).min()
+    immediate[best.index.to_numpy(np.int64)] = best.to_numpy(np.int64)
+    chain = Forest.build(immediate)
     return Control(
-        n=n, controller=ctrl, controlled=sub,
-        edge_controller=e_ctrl, edge_controlled=e_sub, edge_votes=e_votes, edge_aggregated=e_agg,
-        unit=unit, immediate=immediate, ultimate=ultimate, depth=depth, multiple=multiple,
+        n=n, edge_controller=e_ctrl, edge_controlled=e_sub, edge_votes=e_votes,
+        edge_aggregated=e_agg, unit=unit, immediate=immediate, ultimate=chain.top,
+        depth=chain.depth, multiple=pd.DataFrame({"entity": np.zeros(0, np.int64),
+                                                  "controller": np.zeros(0, np.int64)}),
+        forest=forest,
     )
 
 
 def controlled_sets(control: Control, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (r, x) for x in C(r) = r and everything r controls, for each r in ``roots``.
+    """Pairs (r, x) for x in C(r) = r and everything r controls, for each r in ``roots``,
+    sorted by (r, x). As many pairs as the sets have members (the output, no more).
 
     >>> import numpy as np
     >>> c = compute_control(3, owner=np.array([0, 1]), owned=np.array([1, 2]),
@@ -319,11 +339,18 @@ def controlled_sets(control: Control, roots: np.ndarray) -> tuple[np.ndarray, np
     [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2)]
     """
     roots = np.asarray(roots, dtype=np.int64)
-    is_sel = np.zeros(control.n, dtype=bool)
-    is_sel[roots] = True
-    pick = is_sel[control.controller]
-    r = np.concatenate([roots, control.controller[pick]])
-    x = np.concatenate([roots, control.controlled[pick]])
-    keys = unique(r * control.n + x)
-    r, x = np.divmod(keys, control.n)
+    n = control.n
+    if control.forest is None:
+        is_sel = np.zeros(n, dtype=bool)
+        is_sel[roots] = True
+        pick = is_sel[control.controller]
+        r = np.concatenate([roots, control.controller[pick]])
+        x = np.concatenate([roots, control.controlled[pick]])
+    else:
+        f = control.forest
+        u = control.unit[roots]
+        idx, pos = ranges(f.pre[u], f.pre[u] + f.size[u])
+        r, x = roots[idx], f.order[pos]
+    keys = unique(r * n + x)
+    r, x = np.divmod(keys, n)
     return r, x

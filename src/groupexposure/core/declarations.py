@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._text import pct
 from .control import NONE, Control
 from .lookthrough import integrated_pairs
-from .paths import pct
 
 __all__ = ["declaration_issues", "possible_control"]
 

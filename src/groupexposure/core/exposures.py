@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,57 @@ import pandas as pd
 from ..model.policy import Policy
 from ..model.schema import Product
 
-__all__ = ["EntityExposure", "entity_exposures", "facility_values"]
+__all__ = ["EntityExposure", "canonical_order", "ccf_used", "entity_exposures", "facility_values",
+           "split"]
 
 LOAN_PRODUCTS = (Product.loan.value, Product.overdraft.value)
+ON_BALANCE_PRODUCTS = frozenset({Product.loan.value, Product.overdraft.value, Product.bond.value})
+"""Products whose nominal is drawn (on balance sheet); every other product's nominal is undrawn."""
+
+Num = TypeVar("Num", float, np.ndarray)
+
+
+def ccf_used(default: Num, row_ccf: Num, policy: Policy) -> Num:
+    """The credit conversion factor applied to ``undrawn`` (SPEC §4, §5): the row's own ``ccf``
+    (NaN: not given) else the policy's ``default`` for the product, then the policy's floor; a
+    policy that ignores row factors (``cn_group_credit``) takes its own factor as it is.
+    Works on one facility (floats) or on columns (arrays).
+
+    >>> import groupexposure as gx
+    >>> ccf_used(0.5, float("nan"), gx.policies.basel), ccf_used(0.5, 0.02, gx.policies.basel)
+    (0.5, 0.1)
+    """
+    if policy.ignore_row_ccf:
+        return default
+    if isinstance(row_ccf, float):
+        return max(default if row_ccf != row_ccf else row_ccf, policy.ccf_floor)
+    return np.maximum(np.where(np.isnan(row_ccf), default, row_ccf), policy.ccf_floor)
+
+
+def split(original: Num, collateral_value: Num, guaranteed_amount: Num, eligible: Any
+          ) -> tuple[Num, Num, Num, Num]:
+    """SPEC §4 from the exposure's original value: ``(collateral, after_collateral, guaranteed,
+    net)``.
+
+    ``guaranteed_amount`` NaN means the whole exposure left after collateral; ``eligible`` says
+    whether the guarantor is an eligible protection provider (else nothing is guaranteed).
+    Works on one facility (floats, ``eligible`` a bool) or on columns (arrays).
+
+    >>> split(100.0, 30.0, 50.0, True), split(100.0, 30.0, float("nan"), True)
+    ((30.0, 70.0, 50.0, 20.0), (30.0, 70.0, 70.0, 0.0))
+    """
+    if isinstance(original, float):
+        coll = min(collateral_value, original)
+        after = original - coll
+        if not eligible:
+            return coll, after, 0.0, after
+        g = after if guaranteed_amount != guaranteed_amount else min(guaranteed_amount, after)
+        return coll, after, g, after - g
+    coll_a = np.minimum(collateral_value, original)
+    after_a = original - coll_a
+    g_a = np.where(eligible, np.minimum(np.where(np.isnan(guaranteed_amount), after_a,
+                                                 guaranteed_amount), after_a), 0.0)
+    return coll_a, after_a, g_a, after_a - g_a
 
 
 def facility_values(
@@ -62,18 +111,11 @@ def facility_values(
     prod_code, products = pd.factorize(facilities["product"])
     factors = {p.value: f for p, f in policy.ccf.items()}
     default_ccf = np.array([factors[p] for p in products], dtype=np.float64)[prod_code]
-    row_ccf = facilities["ccf"].to_numpy(dtype=np.float64)
-    if policy.ignore_row_ccf:
-        ccf = default_ccf
-    else:
-        ccf = np.where(np.isnan(row_ccf), default_ccf, np.maximum(row_ccf, policy.ccf_floor))
-        ccf = np.maximum(ccf, policy.ccf_floor)
+    ccf = ccf_used(default_ccf, facilities["ccf"].to_numpy(dtype=np.float64), policy)
 
     on_balance = np.maximum(drawn - provision, 0.0)
     off_balance = ccf * undrawn
     original = on_balance + off_balance
-    collateral = np.minimum(coll_value, original)
-    after = original - collateral
     guarantor = np.asarray(guarantor, dtype=np.int64)
     kinds_arr = np.asarray(kinds, dtype=object)
     eligible_kinds = {k.value for k in policy.eligible_guarantor_kinds}
@@ -82,8 +124,7 @@ def facility_values(
     if has_guarantor.any():
         eligible[has_guarantor] = pd.Series(kinds_arr[guarantor[has_guarantor]]).isin(
             eligible_kinds).to_numpy()
-    guaranteed = np.where(eligible, np.minimum(np.where(np.isnan(g_amount), after, g_amount), after),
-                          0.0)
+    collateral, after, guaranteed, net = split(original, coll_value, g_amount, eligible)
     is_loan = np.isin(products, LOAN_PRODUCTS)[prod_code]
     return pd.DataFrame(
         {
@@ -98,7 +139,7 @@ def facility_values(
             "eligible_guarantee": eligible,
             "ineligible_guarantee": has_guarantor & ~eligible,
             "guaranteed": guaranteed,
-            "net": after - guaranteed,
+            "net": net,
             "loans": np.where(is_loan, drawn, 0.0),
         }
     )
@@ -114,8 +155,23 @@ class EntityExposure:
     loans: np.ndarray
 
 
-def entity_exposures(values: pd.DataFrame, n: int) -> EntityExposure:
-    """Sum facility values per obligor, and substitute guaranteed parts onto guarantors."""
+def canonical_order(facility_id: pd.Series, values: pd.DataFrame) -> np.ndarray:
+    """The order in which facility amounts are summed (docs/determinism.md): by facility_id
+    (code-point order), then, for rows sharing an id (kept in collect mode), by their values."""
+    ids = facility_id.astype(str).to_numpy(dtype=object)
+    codes = pd.factorize(ids, sort=True)[0]
+    cols = [values[c].to_numpy() for c in ("loans", "guaranteed", "net", "original")]
+    return np.asarray(np.lexsort((*cols, codes)))
+
+
+def entity_exposures(values: pd.DataFrame, n: int, order: np.ndarray | None = None
+                     ) -> EntityExposure:
+    """Sum facility values per obligor, and substitute guaranteed parts onto guarantors.
+
+    ``order``: the facilities in the order they are added (:func:`canonical_order`; default the
+    row order). Each entity's sum is taken left to right in that order."""
+    if order is not None:
+        values = values.iloc[order]
     ob = values["obligor"].to_numpy()
     own_original = np.bincount(ob, weights=values["original"].to_numpy(), minlength=n)
     net = np.bincount(ob, weights=values["net"].to_numpy(), minlength=n)

@@ -5,7 +5,8 @@
 changes. Groups with exactly the same members are one group, whose id is the smallest of their roots.
 
 ``partition``: connected components of the undirected graph of immediate-controller links, control
-cycles and all connections; the group id is the smallest root in it.
+cycles and all connections; the group id is the root in it with the largest control tree (most
+members of C(r); ties: the smallest id), the component's main controller (SPEC §3 revised).
 
 Examples
 --------
@@ -79,91 +80,152 @@ class Groups:
         return unique(self.group)
 
 
-def overlapping_groups(control: Control, connections: Connections) -> Groups:
-    """The overlapping groups of SPEC §3."""
+def _reach_edges(control: Control, connections: Connections) -> tuple[np.ndarray, np.ndarray]:
+    """The graph whose reach from a root is its group: control links (controller → controlled)
+    and connections (depends_on → dependent, both ways if mutual)."""
+    dep, on, _ = connections.directed()
+    return (np.concatenate([control.edge_controller, on]).astype(np.int64),
+            np.concatenate([control.edge_controlled, dep]).astype(np.int64))
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
+    """Strongly connected components of the reach graph: roots in one component have the same
+    group (each reaches the others), and a component is reached whole."""
+    graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
+    n_label, label = connected_components(graph, directed=True, connection="strong")
+    return int(n_label), np.asarray(label, dtype=np.int64)
+
+
+def _sets_of(control: Control, tops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, x) for every x in C(tops[i]) (``tops`` may repeat)."""
+    u, inv = np.unique(tops, return_inverse=True)
+    rr, xx = controlled_sets(control, u)
+    at = np.searchsorted(u, rr)
+    order = np.argsort(inv, kind="stable")
+    ptr = np.r_[0, np.cumsum(np.bincount(inv, minlength=u.size))]
+    k, j = expand(ptr, at)
+    return order[j], xx[k]
+
+
+def _reach(control: Control, edges: tuple[np.ndarray, np.ndarray], label: np.ndarray,
+           n_label: int, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group, member) for every member of the group of each root in ``start``.
+
+    The group grows by components of the reach graph: first those of C(root); then, a round at a
+    time, every link leaving the newly reached components whose end is not yet reached brings in
+    C(end) whole (a subtree of the control forest), so that a chain of holdings costs one round,
+    not one per level, and a web of mutual connections one component, not one per client. Each
+    (group, component) pair is reached once; the output is every membership."""
     n = control.n
-    roots = np.flatnonzero(control.is_root)
-    g, m = controlled_sets(control, roots)
-    members = g * n + m
-    via_d = np.full(members.size, NONE, np.int64)
-    via_x = np.full(members.size, NONE, np.int64)
-    via_k = np.full(members.size, "", dtype=object)
-    dep, on, kind = connections.directed()
-    c_ptr, c_order = csr(n, on)
-    down_ptr, down_order = csr(n, control.controller)
-    down = control.controlled[down_order]
-    frontier = members
-    parts = [(members, via_d, via_x, via_k)]
-    while frontier.size and dep.size:
-        fg, fm = np.divmod(frontier, n)
-        i, j = expand(c_ptr, fm)
-        conn = c_order[j]
-        cg, cd, cx, ck = fg[i], dep[conn], on[conn], kind[conn]
-        # C(dependent): the dependent itself and everything it controls
-        i2, j2 = expand(down_ptr, cd)
-        eg = np.concatenate([cg, cg[i2]])
-        ey = np.concatenate([cd, down[j2]])
-        ed = np.concatenate([cd, cd[i2]])
-        ex = np.concatenate([cx, cx[i2]])
-        ek = np.concatenate([ck, ck[i2]])
-        keys = eg * n + ey
-        fresh = ~isin_sorted(keys, members)
-        if not fresh.any():
+    by_label = np.argsort(label, kind="stable")
+    l_ptr = np.searchsorted(label[by_label], np.arange(n_label + 1))
+    src, dst = edges
+    e_ptr, e_order = csr(n, src)
+    g, x = controlled_sets(control, start)
+    reached = unique(g * n_label + label[x])
+    frontier = reached
+    while frontier.size and src.size:
+        fg, fl = np.divmod(frontier, n_label)
+        i, j = expand(l_ptr, fl)  # every member of the newly reached components
+        i2, j2 = expand(e_ptr, by_label[j])  # and the links leaving them
+        targets = unique(fg[i][i2] * n + dst[e_order[j2]])
+        tg, td = np.divmod(targets, n)
+        fresh = ~isin_sorted(tg * n_label + label[td], reached)
+        tg, td = tg[fresh], td[fresh]
+        if tg.size == 0:
             break
-        # one connection per new member: the smallest (dependent, depends_on, kind)
-        kcode = pd.factorize(ek[fresh], sort=True)[0]
-        order = np.lexsort((kcode, ex[fresh], ed[fresh], keys[fresh]))
-        k_sorted = keys[fresh][order]
-        first = np.ones(k_sorted.size, dtype=bool)
-        first[1:] = k_sorted[1:] != k_sorted[:-1]
-        pick = np.flatnonzero(fresh)[order[first]]
-        new = keys[pick]
-        parts.append((new, ed[pick], ex[pick], ek[pick]))
-        members = merge_unique(members, new)
+        at, members = _sets_of(control, td)
+        new = unique(tg[at] * n_label + label[members])
+        new = new[~isin_sorted(new, reached)]
+        reached = merge_unique(reached, new)
         frontier = new
-    key = np.concatenate([p[0] for p in parts])
-    order = np.argsort(key)
-    key = key[order]
-    group, member = np.divmod(key, n)
-    groups = Groups(
-        n=n, group=group, member=member,
-        by_control=np.concatenate([p[1] for p in parts])[order] == NONE,
-        via_dependent=np.concatenate([p[1] for p in parts])[order],
-        via_depends_on=np.concatenate([p[2] for p in parts])[order],
-        via_kind=np.concatenate([p[3] for p in parts])[order],
-        merged={},
-    )
-    return _merge_identical(groups)
+    gl, ll = np.divmod(reached, n_label)
+    i, j = expand(l_ptr, ll)
+    keys = unique(gl[i] * n + by_label[j])
+    return np.divmod(keys, n)
 
 
-def _merge_identical(groups: Groups) -> Groups:
-    """One group for each set of roots whose groups have exactly the same members."""
-    n = groups.n
-    rng = np.random.default_rng(20120630)
-    w1 = rng.integers(0, 2**63, n, dtype=np.uint64)
-    w2 = rng.integers(0, 2**63, n, dtype=np.uint64)
-    frame = pd.DataFrame({"g": groups.group, "h1": w1[groups.member], "h2": w2[groups.member]})
-    sig = frame.groupby("g").agg(h1=("h1", "sum"), h2=("h2", "sum"), size=("h1", "size"))
-    rep = sig.reset_index().groupby(["h1", "h2", "size"])["g"].transform("min")
-    rep = pd.Series(rep.to_numpy(), index=sig.index)
-    candidates = rep[rep.index != rep.to_numpy()]
-    if candidates.empty:
-        return groups
-    # verify exactly: every member of a candidate group is a member of its representative
-    keys = groups.group * n + groups.member
-    in_cand = isin(groups.group, candidates.index.to_numpy())
-    mapped = rep.reindex(groups.group[in_cand]).to_numpy(np.int64) * n + groups.member[in_cand]
-    ok = pd.Series(isin_sorted(mapped, keys)).groupby(groups.group[in_cand]).all()
-    merge = candidates[ok.reindex(candidates.index).to_numpy(dtype=bool)]
-    drop = isin(groups.group, merge.index.to_numpy())
+def overlapping_groups(control: Control, connections: Connections) -> Groups:
+    """The overlapping groups of SPEC §3: one per component of roots (identical groups)."""
+    n = control.n
+    edges = _reach_edges(control, connections)
+    n_label, label = _components(n, *edges)
+    roots = np.flatnonzero(control.is_root)
+    by = roots[np.lexsort((roots, label[roots]))]
+    first = np.r_[True, label[by][1:] != label[by][:-1]] if by.size else np.zeros(0, bool)
+    rep = by[np.flatnonzero(first)[np.cumsum(first) - 1]]  # each root's group id
     merged: dict[int, list[int]] = {}
-    for root, into in zip(merge.index.tolist(), merge.tolist(), strict=True):
+    for root, into in zip(by[by != rep].tolist(), rep[by != rep].tolist(), strict=True):
         merged.setdefault(int(into), []).append(int(root))
-    keep = ~drop
-    return Groups(n=n, group=groups.group[keep], member=groups.member[keep],
-                  by_control=groups.by_control[keep], via_dependent=groups.via_dependent[keep],
-                  via_depends_on=groups.via_depends_on[keep], via_kind=groups.via_kind[keep],
-                  merged=merged)
+    group, member = _reach(control, edges, label, n_label, by[first])
+    by_control = (member == group) | control.controls(group, member)
+    via_d, via_x, via_k = _explain(control, connections, group, member, by_control)
+    return Groups(n=n, group=group, member=member, by_control=by_control, via_dependent=via_d,
+                  via_depends_on=via_x, via_kind=via_k, merged=merged)
+
+
+def _explain(control: Control, connections: Connections, group: np.ndarray, member: np.ndarray,
+             by_control: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every membership by dependence, the connection that brought it in: for the top t of
+    the member's chain of immediate controllers inside the group, the smallest (dependent,
+    depends_on, kind) with the dependent in t's control cycle and depends_on in the group."""
+    n = control.n
+    size = group.size
+    via_d = np.full(size, NONE, np.int64)
+    via_x = np.full(size, NONE, np.int64)
+    via_k = np.full(size, "", dtype=object)
+    need = np.flatnonzero(~by_control)
+    if need.size == 0:
+        return via_d, via_x, via_k
+    keys = group * n + member  # sorted
+    imm = control.immediate[member[need]]
+    up_key = group[need] * n + np.maximum(imm, 0)
+    has_up = (imm != NONE) & isin_sorted(up_key, keys)
+    up = np.arange(size)
+    up[need[has_up]] = np.searchsorted(keys, up_key[has_up])
+    while True:  # the top of each chain inside the group, by pointer jumping
+        nxt = up[up]
+        if (nxt == up).all():
+            break
+        up = nxt
+    top_keys = keys[up[need]]
+    tops = unique(top_keys)
+    tg, tt = np.divmod(tops, n)
+    dep, on, kind = connections.directed()
+    u_ptr, u_order = csr(n, control.unit[dep])
+    i, j = expand(u_ptr, control.unit[tt])
+    conn = u_order[j]
+    inside = isin_sorted(tg[i] * n + on[conn], keys)
+    i, conn = i[inside], conn[inside]
+    kcode = pd.factorize(kind[conn], sort=True)[0] if conn.size else np.zeros(0, np.int64)
+    order = np.lexsort((kcode, on[conn], dep[conn], i))
+    i, conn = i[order], conn[order]
+    first = np.r_[True, i[1:] != i[:-1]] if i.size else np.zeros(0, bool)
+    pick = np.full(tops.size, -1, np.int64)
+    pick[i[first]] = conn[first]
+    chosen = pick[np.searchsorted(tops, top_keys)]
+    ok = chosen >= 0
+    via_d[need[ok]] = dep[chosen[ok]]
+    via_x[need[ok]] = on[chosen[ok]]
+    via_k[need[ok]] = kind[chosen[ok]]
+    return via_d, via_x, via_k
+
+
+def _main_roots(control: Control, label: np.ndarray) -> np.ndarray:
+    """For each entity, the group id of its component: the root with the largest control tree
+    (most members of C(r)), ties the smallest id; a component without a root (not reached:
+    every component holds the ultimate parent of its members) its smallest entity."""
+    n = control.n
+    codes = np.arange(n)
+    roots = np.flatnonzero(control.is_root)
+    order = np.lexsort((roots, -control.tree_sizes[roots], label[roots]))
+    best = roots[order]
+    first = np.r_[True, label[best][1:] != label[best][:-1]] if best.size else np.zeros(0, bool)
+    main = np.full(int(label.max(initial=-1)) + 1, n, dtype=np.int64)
+    main[label[best[first]]] = best[first]
+    gid = main[label]
+    fallback = pd.Series(codes).groupby(label).transform("min").to_numpy(np.int64)
+    return np.asarray(np.where(gid == n, fallback, gid), dtype=np.int64)
 
 
 def partition_groups(control: Control, connections: Connections) -> Groups:
@@ -179,10 +241,7 @@ def partition_groups(control: Control, connections: Connections) -> Groups:
                         connections.depends_on.astype(np.int64)])
     graph = coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
-    root_codes = np.where(control.is_root, codes, n)
-    gid = pd.Series(root_codes).groupby(label).transform("min").to_numpy()
-    gid = np.where(gid == n, pd.Series(codes).groupby(label).transform("min").to_numpy(), gid)
-    group = gid.astype(np.int64)
+    group = _main_roots(control, label)
     # basis: control where the member is in C(group root); otherwise name a connection touching
     # the member's own control tree
     root_of = control.ultimate

@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -33,23 +33,60 @@ __all__ = [
     "RuleMatrix",
     "Standing",
     "Subjects",
+    "breached",
     "evaluate",
     "is_large",
+    "relief_applies",
+    "rule_base",
+    "rule_limit",
     "rule_matrix",
+    "static_applies",
     "status",
+    "status_of",
     "subjects_of",
+    "warned",
 ]
 
 TOLERANCE = 1e-13
+
+
+Num = TypeVar("Num", float, np.ndarray)
+
+
+def breached(ratio: Num, limit: Num) -> Any:
+    """The one breach test (SPEC §5): ``ratio > limit`` (being exactly at the limit is compliant),
+    on floats or arrays."""
+    return ratio > limit * (1 + TOLERANCE)
+
+
+def warned(ratio: Num, limit: Num, warning_level: float) -> Any:
+    """``ratio >= warning_level * limit``, on floats or arrays."""
+    return ratio >= warning_level * limit * (1 - TOLERANCE)
+
+
+def status_of(ratio: float, limit: float, warning_level: float) -> str:
+    """:func:`status` of one ratio.
+
+    >>> status_of(0.25, 0.25, 0.8), status_of(0.26, 0.25, 0.8)
+    ('warning', 'breach')
+    """
+    if breached(ratio, limit):
+        return "breach"
+    return "warning" if warned(ratio, limit, warning_level) else "ok"
 
 
 def status(ratio: np.ndarray, limit: np.ndarray, warning_level: float) -> np.ndarray:
     """``breach`` above the limit, ``warning`` from ``warning_level * limit``, else ``ok``."""
     ratio = np.asarray(ratio, dtype=np.float64)
     limit = np.asarray(limit, dtype=np.float64)
+    unknown = np.isnan(ratio) & ~np.isnan(limit)
+    if unknown.any():  # validation lets no non-finite number in: a NaN here is a bug, never an ok
+        raise FloatingPointError(
+            f"internal error: {int(unknown.sum())} ratio(s) are NaN where a limit applies "
+            f"(first at position {int(np.flatnonzero(unknown)[0])}); no status can be given")
     with np.errstate(invalid="ignore"):
-        breach = ratio > limit * (1 + TOLERANCE)
-        warning = ratio >= warning_level * limit * (1 - TOLERANCE)
+        breach = breached(ratio, limit)
+        warning = warned(ratio, limit, warning_level)
     return np.where(breach, "breach", np.where(warning, "warning", "ok")).astype(object)
 
 
@@ -108,8 +145,9 @@ def _base(rule: LimitRule, capital: Capital) -> float:
     return float(value)
 
 
-def _applies(rule: LimitRule, s: Subjects, capital: Capital, tier1: float, rates: dict[str, float]
-             ) -> np.ndarray:
+def static_applies(rule: LimitRule, s: Subjects, capital: Capital) -> np.ndarray:
+    """Where ``rule`` applies by what no new facility changes (exemption, kind, G-SIB, a bank
+    member for the CRR relief); the relief's own test on amounts is :func:`relief_applies`."""
     ok = ~s.all_exempt.copy()
     is_bank = s.kind == EntityKind.bank.value
     if rule.counterparty_kind == "bank":
@@ -119,9 +157,34 @@ def _applies(rule: LimitRule, s: Subjects, capital: Capital, tier1: float, rates
     if rule.gsib_to_gsib:
         ok &= s.any_gsib & capital.is_gsib
     if rule.relief is not None:
-        ok &= s.any_bank & (
-            s.non_bank_exposure <= rule.relief.non_institution_limit * tier1 * (1 + TOLERANCE))
+        ok &= s.any_bank
+    return np.asarray(ok)
+
+
+def relief_applies(rule: LimitRule, non_bank_exposure: Num, tier1: float) -> Any:
+    """The relief's test on amounts: the non-bank members' exposure is at most its share of Tier 1
+    (true for a rule without relief); on floats or arrays."""
+    if rule.relief is None:
+        return True
+    return non_bank_exposure <= rule.relief.non_institution_limit * tier1 * (1 + TOLERANCE)
+
+
+def _applies(rule: LimitRule, s: Subjects, capital: Capital, tier1: float, rates: dict[str, float]
+             ) -> np.ndarray:
+    ok = static_applies(rule, s, capital)
+    if rule.relief is not None:
+        ok &= relief_applies(rule, s.non_bank_exposure, tier1)
     return ok
+
+
+def rule_limit(rule: LimitRule, capital: Capital, rates: dict[str, float]) -> float:
+    """The rule's limit ratio (the relief's floor and cap resolved)."""
+    return _limit(rule, capital, rates)
+
+
+def rule_base(rule: LimitRule, capital: Capital) -> float:
+    """The rule's capital base amount."""
+    return _base(rule, capital)
 
 
 def _limit(rule: LimitRule, capital: Capital, rates: dict[str, float]) -> float:

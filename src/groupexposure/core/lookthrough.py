@@ -33,12 +33,25 @@ from scipy.sparse.linalg import spsolve
 
 __all__ = ["integrated_ownership", "integrated_pairs", "lookthrough_values", "return_factors"]
 
-MAX_ITERATIONS = 10_000
+MAX_ITERATIONS = 64
+"""Rounds of block back-substitution before one sparse LU solve takes over (a chain of holdings
+deeper than this: the LU of a forest is as sparse as the forest)."""
 TOLERANCE = 1e-13
+DENSE_CYCLE = 512
+"""Cycles up to this size are inverted densely; a larger one is solved sparsely: a simple ring
+(each member held by one other member) in closed form, any other through a sparse LU."""
 
 
 def _matrix(n: int, owner: np.ndarray, owned: np.ndarray, share: np.ndarray) -> csr_matrix:
-    return csr_matrix((np.asarray(share, np.float64), (owner, owned)), shape=(n, n))
+    """``A[o, s] = share``, built from the links sorted by (owner, owned), so that every product
+    and sum below runs in one order whatever the order of the input rows."""
+    owner, owned = np.asarray(owner, np.int64), np.asarray(owned, np.int64)
+    order = np.lexsort((owned, owner))
+    a = csr_matrix((np.asarray(share, np.float64)[order], (owner[order], owned[order])),
+                   shape=(n, n))
+    a.sum_duplicates()
+    a.sort_indices()
+    return a
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class _Cycles:
     p: csr_matrix
     off: csr_matrix
     g: np.ndarray
+    direct: bool = False
+    """A cycle too large for a dense inverse: solve the whole system by sparse LU."""
 
     def apply(self, r: np.ndarray) -> np.ndarray:
         """``P r``: the identity outside cycles, each cycle's block inverse inside (in place)."""
@@ -81,8 +96,14 @@ def _cycles(a: csr_matrix) -> _Cycles:
     e_lo = np.searchsorted(label[er], comps)
     e_hi = np.searchsorted(label[er], comps, side="right")
     rows, cols, vals = [], [], []
+    direct = False
     for lo, hi, b_lo, b_hi in zip(e_lo, e_hi, starts, ends, strict=True):
         block = members[b_lo:b_hi]
+        if block.size > DENSE_CYCLE:
+            direct = True
+            g[block] = _large_cycle_returns(block.size, local[er[lo:hi]], local[ec[lo:hi]],
+                                            ev[lo:hi])
+            continue
         m = np.eye(block.size)
         m[local[er[lo:hi]], local[ec[lo:hi]]] -= ev[lo:hi]
         inv = np.linalg.inv(m)
@@ -90,12 +111,36 @@ def _cycles(a: csr_matrix) -> _Cycles:
         rows.append(np.repeat(block, block.size))
         cols.append(np.tile(block, block.size))
         vals.append(inv.ravel())
+    if direct:
+        return _Cycles(members, csr_matrix((0, 0)), a, g, direct=True)
     at = np.zeros(n, dtype=np.int64)  # position of each cycle member in ``members``
     at[members] = np.arange(members.size)
     p = csr_matrix((np.concatenate(vals), (at[np.concatenate(rows)], at[np.concatenate(cols)])),
                    shape=(members.size, members.size))
     off = csr_matrix((coo.data[~inside], (coo.row[~inside], coo.col[~inside])), shape=(n, n))
     return _Cycles(members, p, off, g)
+
+
+def _large_cycle_returns(k: int, row: np.ndarray, col: np.ndarray, val: np.ndarray
+                         ) -> np.ndarray:
+    """``G[x, x]`` over one large strongly connected set of k members (local codes).
+
+    A simple ring (every member holds one member and is held by one) returns to x with the
+    product of its shares, whatever x: ``1 / (1 - prod)``, the product taken in owner order. Any
+    other shape: the diagonal of ``(I - B)^-1`` by a sparse LU and one solve per member (time
+    k x the LU's size; a tangled cycle of 100,000 members is slow, and says so in the docs)."""
+    if np.bincount(row, minlength=k).max() == 1 and np.bincount(col, minlength=k).max() == 1:
+        prod = float(np.prod(val[np.argsort(row, kind="stable")]))
+        return np.full(k, 1.0 / (1.0 - prod))
+    from scipy.sparse.linalg import splu
+
+    lu = splu((identity(k, format="csc") - csr_matrix((val, (row, col)), shape=(k, k))).tocsc())
+    out = np.empty(k)
+    for x in range(k):
+        e = np.zeros(k)
+        e[x] = 1.0
+        out[x] = lu.solve(e)[x]
+    return out
 
 
 def return_factors(a: csr_matrix) -> np.ndarray:
@@ -110,6 +155,8 @@ def _solve(a: csr_matrix, b: np.ndarray, cycles: _Cycles | None = None) -> np.nd
     between cycles (or entities), whatever the cycles' shares."""
     cyc = cycles or _cycles(a)
     b = np.asarray(b, np.float64)
+    if cyc.direct:
+        return np.asarray(spsolve((identity(a.shape[0], format="csc") - a).tocsc(), b))
     y = cyc.apply(b.copy())
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
     for _ in range(MAX_ITERATIONS):

@@ -6,7 +6,9 @@ shows the total and who else holds them. A dependence path names the connection 
 member in: ``X ←economic_dependence— D``, then the control path to the member when it is controlled
 by D.
 
-Paths are built one level of the holding chains at a time, never one entity at a time.
+Paths are built one link at a time for every entity at once, never one entity at a time, and show
+at most :data:`MAX_LINKS` links (a deeper entity's path names its ultimate parent, the number of
+links left out, then the last links).
 
 >>> pct(0.6), pct(0.3333333), pct(1.0), pct(0.005)
 ('60%', '33.33%', '100%', '0.5%')
@@ -22,15 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._arrays import isin, isin_sorted, search_sorted, unique_inverse
+from .._text import pct
 from .control import NONE, Control
 from .groups import Groups
 
 __all__ = ["Paths", "control_paths", "joined_ids", "membership_paths", "pct"]
-
-
-def pct(x: float) -> str:
-    """A fraction as a short percentage."""
-    return f"{round(100 * float(x), 2):g}%"
 
 
 def _pct_array(x: np.ndarray) -> np.ndarray:
@@ -152,36 +150,64 @@ def _join(*parts: pa.Array | pa.Scalar) -> pa.Array:
     return pc.binary_join_element_wise(*parts, _text(""))
 
 
-def _build(id_text: pa.Array, via: np.ndarray, label: np.ndarray, imm: np.ndarray) -> Paths:
-    """Concatenate paths level by level along ``via`` (falling back to ``imm`` on any loop).
+MAX_LINKS = 24
+"""A control path shows at most this many links: deeper, the links nearest the entity, after its
+ultimate parent and the number of links left out (a chain 50,000 deep would otherwise write
+50,000 paths of up to 50,000 links each)."""
 
-    Strings are joined by pyarrow, a level of the holding chains at a time."""
+
+def _levels(via: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps up ``via`` to its end and that end, by pointer jumping; also which entities sit on
+    or below a loop of ``via`` links (no end)."""
+    n = via.size
+    codes = np.arange(n)
+    level = (via != NONE).astype(np.int64)
+    top = np.where(via == NONE, codes, via)
+    for _ in range(64):
+        nxt = top[top]
+        moved = nxt != top
+        if not moved.any():
+            return level, top, np.zeros(n, dtype=bool)
+        level = level + np.where(moved, level[top], 0)
+        top = nxt
+    return level, top, via[top] != NONE
+
+
+def _build(id_text: pa.Array, via: np.ndarray, label: np.ndarray, imm: np.ndarray) -> Paths:
+    """Each entity's path along ``via`` (falling back to ``imm`` on any loop), built from the
+    entity upwards one link at a time for at most :data:`MAX_LINKS` links, by pyarrow."""
     n = len(id_text)
-    level = np.where(via == NONE, 0, -1)
-    while (level < 0).any():
-        todo = np.flatnonzero(level < 0)
-        parent_level = level[via[todo]]
-        ready = parent_level >= 0
-        if not ready.any():  # a loop of via links: use the immediate controllers instead
-            via[todo] = imm[todo]
-            label[todo] = "control"
-            continue
-        level[todo[ready]] = parent_level[ready] + 1
-    order = np.argsort(level, kind="stable")
-    bounds = np.searchsorted(level[order], np.arange(level.max(initial=0) + 2))
-    pos = np.empty(n, dtype=np.int64)  # position of each entity in the growing chunked array
-    chunks = [pc.take(id_text, pa.array(order[: bounds[1]]))]
-    pos[order[: bounds[1]]] = np.arange(bounds[1])
-    for k in range(1, bounds.size - 1):
-        r = order[bounds[k]: bounds[k + 1]]
-        if r.size == 0:
-            continue
-        # every parent is one level up: take from that level's strings alone (no concatenation)
-        above = chunks[-1].take(pa.array(pos[via[r]] - bounds[k - 1]))
-        chunks.append(_join(above, _text(" →"), _text(label[r]), _text("→ "),
-                            pc.take(id_text, pa.array(r))))
-        pos[r] = np.arange(bounds[k], bounds[k + 1])
-    return Paths(pa.chunked_array(chunks, type=_TEXT).combine_chunks(), pos)
+    level, top, loop = _levels(via)
+    if loop.any():  # a loop of via links: use the immediate controllers instead
+        via[loop] = imm[loop]
+        label[loop] = "control"
+        level, top, _ = _levels(via)
+    text: pa.Array = id_text
+    active = np.flatnonzero(level > 0)
+    cur = active.copy()
+    for _ in range(MAX_LINKS):
+        if active.size == 0:
+            break
+        up = via[cur]
+        part = _join(pc.take(id_text, pa.array(up)), _text(" →"), _text(label[cur]),
+                     _text("→ "), pc.take(text, pa.array(active)))
+        text = _replace(text, active, part)
+        cur = up
+        keep = via[cur] != NONE
+        active, cur = active[keep], cur[keep]
+    if active.size:  # deeper than MAX_LINKS: the ultimate parent and how many links are left out
+        skipped = level[cur].astype(str).astype(object)
+        part = _join(pc.take(id_text, pa.array(top[cur])), _text(" →… "), _text(skipped),
+                     _text(" links …→ "), pc.take(text, pa.array(active)))
+        text = _replace(text, active, part)
+    return Paths(text, np.arange(n))
+
+
+def _replace(text: pa.Array, where: np.ndarray, values: pa.Array) -> pa.Array:
+    """``text`` with ``text[where] = values``."""
+    pos = np.arange(len(text))
+    pos[where] = len(text) + np.arange(where.size)
+    return pa.concat_arrays([text.cast(_TEXT), values.cast(_TEXT)]).take(pa.array(pos))
 
 
 def membership_paths(groups: Groups, paths: Paths, ids: np.ndarray) -> pd.Series:

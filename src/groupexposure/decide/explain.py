@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._text import amount, named, pct, printable
 from ..core.control import NONE
-from ..core.paths import pct
 from ..safe import escape
 
 if TYPE_CHECKING:
@@ -42,47 +42,61 @@ class Explanation:
     exposure: dict[str, float]
     single_rule: dict[str, Any] | None
     issues: list[dict[str, Any]] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    """The name of every entity the explanation mentions, by id (for the text)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for JSON)."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def _n(self, entity_id: object) -> str:
+        return named(entity_id, self.names.get(str(entity_id)), width=30)
+
     def __str__(self) -> str:
-        e = self.exposure
-        lines = [f"{self.entity_id}" + (f" {self.name}" if self.name else "") + f" ({self.kind})",
-                 f"  ultimate parent {self.ultimate_parent_id}; immediate controller "
-                 f"{self.immediate_controller_id or '—'}"]
+        """The explanation as text; ids, names and messages with control characters escaped."""
+        e, p, n = self.exposure, printable, self._n
+        lines = [f"{named(self.entity_id, self.name)} ({p(self.kind)})",
+                 f"  ultimate parent {n(self.ultimate_parent_id)}; immediate controller "
+                 f"{n(self.immediate_controller_id) if self.immediate_controller_id else '—'}"]
         lines.append("  holding chain:" if self.chain else "  holding chain: none (a root)")
         for link in self.chain:
-            lines.append(f"    {link['owner_id']} → {link['owned_id']}: share "
-                         f"{_p(link['share'])}, votes {_p(link['voting'])}; {link['reason']}")
+            flag = " (control flag)" if link.get("control_flag") else ""
+            lines.append(f"    {n(link['owner_id'])} → {n(link['owned_id'])}: share "
+                         f"{_p(link['share'])}, votes {_p(link['voting'])}{flag}; "
+                         f"{p(link['reason'])}")
         lines.append(f"  groups ({len(self.groups)}):")
         for g in self.groups:
             lim = "no limit" if g["limit"] is None else f"limit {g['limit']:.2%}"
-            lines.append(f"    {g['group_id']} [{g['basis']}] {g['path']}")
-            lines.append(f"      {g['status']}: {g['ratio']:.2%} of {g['capital_base_name'] or '—'}"
-                         f" ({lim}, {g['rule'] or 'no rule'}), exposure {g['exposure']:,.0f}")
-        lines.append(f"  facilities ({len(self.facilities)}): original {e['own_original']:,.0f}, "
-                     f"net kept {e['own_net'] - e['substituted_in']:,.0f}")
+            lines.append(f"    {n(g['group_id'])} [{p(g['basis'])}] {p(g['path'])}")
+            lines.append(f"      {p(g['status'])}: {g['ratio']:.2%} of "
+                         f"{_BASES.get(g['capital_base_name'], g['capital_base_name'] or '—')}"
+                         f" ({lim}, {p(g['rule'] or 'no rule')}), exposure {amount(g['exposure'])}")
+        lines.append(f"  facilities ({len(self.facilities)}): original "
+                     f"{amount(e['own_original'])}, net kept "
+                     f"{amount(e['own_net'] - e['substituted_in'])}")
         for f in self.facilities:
-            guar = f" guaranteed {f['guaranteed']:,.0f} by {f['guarantor_id']}" \
-                if f["guaranteed"] else ""
-            lines.append(f"    {f['facility_id']} {f['product']}: original {f['original']:,.0f}, "
-                         f"collateral {f['collateral']:,.0f},{guar} net {f['net']:,.0f}")
-        lines.append(f"  substituted in (guarantees it gave): {e['substituted_in']:,.0f} over "
+            guar = (f" guaranteed {amount(f['guaranteed'])} by {n(f['guarantor_id'])}"
+                    if f["guaranteed"] else "")
+            lines.append(f"    {p(f['facility_id'])} {p(f['product'])}: original "
+                         f"{amount(f['original'])}, collateral {amount(f['collateral'])},{guar} "
+                         f"net {amount(f['net'])}")
+        lines.append(f"  substituted in (guarantees it gave): {amount(e['substituted_in'])} over "
                      f"{len(self.guaranteed_for_others)} facilities")
-        lines.append(f"  own_net {e['own_net']:,.0f}; chain_net {e['chain_net']:,.0f}; "
-                     f"lookthrough_net {e['lookthrough_net']:,.0f}")
+        lines.append(f"  own_net {amount(e['own_net'])}; chain_net {amount(e['chain_net'])}; "
+                     f"lookthrough_net {amount(e['lookthrough_net'])}")
         if self.single_rule:
             s = self.single_rule
-            lines.append(f"  single rule: {s['status']} {s['ratio']:.2%} (limit {s['limit']:.2%}, "
-                         f"{s['rule']})")
+            lines.append(f"  single rule: {p(s['status'])} {s['ratio']:.2%} (limit {s['limit']:.2%}, "
+                         f"{p(s['rule'])})")
         for i in self.issues:
-            lines.append(f"  {i['severity']}: {i['message']}")
+            lines.append(f"  {p(i['severity'])}: {p(i['message'])}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         return "<pre>" + escape(str(self)) + "</pre>"
+
+
+_BASES = {"tier1": "Tier 1", "total_capital": "total capital"}
 
 
 def _p(x: float | None) -> str:
@@ -107,11 +121,10 @@ def _reason(result: AnalysisResult, c: int, x: int) -> str:
         if row["voting"] > t:
             return f"votes {pct(row['voting'])} > {pct(t)}"
     # aggregated: votes in x held by c and the entities c controls (not those x controls)
-    n = ctl.n
-    rel = set((ctl.controller * n + ctl.controlled).tolist())
     holders = own[own["owned_id"] == ids[x]]
-    codes = result._decision_book.index.get_indexer(holders["owner_id"])
-    inside = [(h == c or c * n + h in rel) and x * n + h not in rel for h in codes]
+    codes = result._check_index.index.get_indexer(holders["owner_id"]).astype(np.int64)
+    inside = ((codes == c) | ctl.controls(np.full(codes.size, c), codes)) \
+        & ~ctl.controls(np.full(codes.size, x), codes)
     parts = holders[inside].sort_values(["voting", "owner_id"], ascending=[False, True])
     listing = ", ".join(f"{o} {pct(v)}" for o, v in zip(parts["owner_id"], parts["voting"],
                                                         strict=True))
@@ -123,8 +136,7 @@ def _reason(result: AnalysisResult, c: int, x: int) -> str:
 
 def explain(result: AnalysisResult, entity_id: str) -> Explanation:
     """The explanation of one entity (its id must be in the book)."""
-    book = result._decision_book
-    x = book.code(entity_id)
+    x = result._check_index.code(entity_id)
     ctl, ids = result.control, result.ids
     ent = result.entities.iloc[x]
     chain = []
@@ -184,6 +196,19 @@ def explain(result: AnalysisResult, entity_id: str) -> Explanation:
         chain=chain, groups=groups, facilities=facilities, guaranteed_for_others=guaranteed,
         exposure={k: float(ent[k]) for k in ("own_original", "own_net", "substituted_in",
                                              "chain_net", "lookthrough_net")},
-        single_rule=single,
+        single_rule=single, names=_names(result, entity_id, chain, groups, facilities),
         issues=[{str(k): v for k, v in rec.items()}
                 for rec in iss[["severity", "code", "message"]].to_dict("records")])
+
+
+def _names(result: AnalysisResult, entity_id: str, chain: list[dict[str, Any]],
+           groups: list[dict[str, Any]], facilities: list[dict[str, Any]]) -> dict[str, str]:
+    """Names of the entities the explanation mentions."""
+    ent = result.entities
+    ids = {entity_id, *(c["owner_id"] for c in chain), *(c["owned_id"] for c in chain),
+           *(g["group_id"] for g in groups),
+           *(f["guarantor_id"] for f in facilities if f["guarantor_id"]),
+           *ent.loc[ent["entity_id"] == entity_id, "ultimate_parent_id"].dropna().tolist(),
+           *ent.loc[ent["entity_id"] == entity_id, "immediate_controller_id"].dropna().tolist()}
+    sub = ent[ent["entity_id"].isin(list(ids)) & ent["name"].notna()]
+    return {str(i): str(nm) for i, nm in zip(sub["entity_id"], sub["name"], strict=True)}

@@ -44,13 +44,13 @@ def _room(subjects: Subjects, result: AnalysisResult, scope: str) -> tuple[np.nd
 def headroom(result: AnalysisResult) -> pd.DataFrame:
     """One row per group and per entity with single rules: ``scope, group_id, entity_id, rule,
     status, measure_value, room_to_warning, room_to_limit`` (amounts in the reporting currency)."""
-    book = result._decision_book
+    ix = result._check_index
     g = result.groups
-    single_one = bool(result.policy.rules_for("single")) & (book.sizes == 1)
-    lim, warn = _room(book.group_subjects, result, "group")
+    single_one = bool(result.policy.rules_for("single")) & (ix.sizes == 1)
+    lim, warn = _room(ix.group.subjects, result, "group")
     if single_one.any():
-        members = result.membership.member[np.searchsorted(result.membership.group, book.gids)]
-        ent = book.entity_subjects.take(members[single_one])
+        members = result.membership.member[np.searchsorted(result.membership.group, ix.gids)]
+        ent = ix.single.subjects.take(members[single_one])
         l1, w1 = _room(ent, result, "single")
         lim[single_one], warn[single_one] = l1, w1
     groups = pd.DataFrame({
@@ -63,7 +63,7 @@ def headroom(result: AnalysisResult) -> pd.DataFrame:
         e = result.entities
         measure = {r.name: r.measure for r in result.policy.rules}
         keep = ~result.coded.exempt
-        l2, w2 = _room(book.entity_subjects.take(np.flatnonzero(keep)), result, "single")
+        l2, w2 = _room(ix.single.subjects.take(np.flatnonzero(keep)), result, "single")
         frames.append(pd.DataFrame({
             "scope": "single", "group_id": None, "entity_id": e["entity_id"].to_numpy()[keep],
             "rule": e["rule"].to_numpy()[keep], "status": e["status"].to_numpy()[keep],

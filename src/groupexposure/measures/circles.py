@@ -20,13 +20,17 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .._text import named
+
 if TYPE_CHECKING:
     from ..result import AnalysisResult
 
 __all__ = ["CIRCLE_COLUMNS", "guarantee_circles"]
 
 CIRCLE_COLUMNS = ["circle_id", "n_members", "members", "cycle", "chain", "groups",
-                  "member_exposure", "guaranteed_inside"]
+                  "member_exposure", "guaranteed_inside", "member_names", "cycle_named"]
+"""``member_names`` and ``cycle_named`` repeat ``members`` and ``cycle`` with each name beside its
+id, for people (``name (id)``; the id alone where there is no name)."""
 
 
 def guarantee_circles(result: AnalysisResult) -> pd.DataFrame:
@@ -76,6 +80,7 @@ def guarantee_circles(result: AnalysisResult) -> pd.DataFrame:
     e_order = np.flatnonzero(inside)[np.argsort(scc[src[inside]], kind="stable")]
     e_starts = np.searchsorted(scc[src[e_order]], circles)
     edges = dict(zip(circles.tolist(), np.split(e_order, e_starts[1:]), strict=True))
+    names = result.entities["name"].to_numpy()
     mem = result.members
     in_any = mem["entity_id"].isin(ids[in_circle])
     member_groups = mem[in_any].groupby("entity_id")["group_id"].agg(set)
@@ -93,12 +98,15 @@ def guarantee_circles(result: AnalysisResult) -> pd.DataFrame:
             "groups": ";".join(groups),
             "member_exposure": float(own_net[members].sum()),
             "guaranteed_inside": float(guaranteed[c]),
+            "member_names": "; ".join(named(ids[m], names[m], width=24) for m in members),
+            "cycle_named": _cycle(int(members[0]), src[edges[c]], dst[edges[c]], ids, names),
         })
     return pd.DataFrame(rows, columns=CIRCLE_COLUMNS).sort_values("circle_id").reset_index(
         drop=True)
 
 
-def _cycle(start: int, src: np.ndarray, dst: np.ndarray, ids: np.ndarray) -> str:
+def _cycle(start: int, src: np.ndarray, dst: np.ndarray, ids: np.ndarray,
+           names: np.ndarray | None = None) -> str:
     """A readable cycle through the circle from its smallest member: ``A → B → C → A``."""
     import networkx as nx
 
@@ -107,4 +115,6 @@ def _cycle(start: int, src: np.ndarray, dst: np.ndarray, ids: np.ndarray) -> str
     nodes = [start] + [int(v) for _, v in cycle]
     if nodes[-1] != start:  # find_cycle may return a cycle not through start: close it
         nodes = [int(u) for u, _ in cycle] + [int(cycle[0][0])]
-    return " → ".join(str(ids[v]) for v in nodes)
+    if names is None:
+        return " → ".join(str(ids[v]) for v in nodes)
+    return " → ".join(named(ids[v], names[v], width=24) for v in nodes)

@@ -30,6 +30,7 @@ __all__ = [
     "ValidationError",
     "close_matches",
     "issue",
+    "issue_codes_markdown",
     "issues_frame",
 ]
 
@@ -68,10 +69,18 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "missing_file": IssueCode("error", "a required file or directory is absent"),
     "unreadable_file": IssueCode("error", "a file could not be read or parsed"),
     "missing_dependency": IssueCode("error", "a file format needs an optional package that is not installed"),
+    "column_map": IssueCode("error", "a mapped header a file lacks, or one clashing with a column"),
+    "amount_with_unit": IssueCode("error", "an amount written with its unit (3亿元)"),
+    "amount_unit": IssueCode("info", "amounts read in a unit (万元, 亿元, ...), converted to 元"),
+
+    "ambiguous_table": IssueCode("error", "two files hold one table (entities.csv and entities.parquet)"),
+    "empty_file": IssueCode("warning", "an optional file of 0 bytes, read as an empty table"),
+    "duplicate_column": IssueCode("error", "a table has two columns of the same name"),
     # columns and values (validate/)
     "missing_column": IssueCode("error", "a required column is absent"),
     "missing_value": IssueCode("error", "a required cell is blank"),
-    "not_a_number": IssueCode("error", "a numeric cell cannot be read as a finite number"),
+    "not_a_number": IssueCode("error", "a numeric cell cannot be read as a number (text, true/false)"),
+    "non_finite": IssueCode("error", "a number that is not finite: nan, inf, or too large (1e309)"),
     "numeric_id": IssueCode("error", "an identifier column was read as numbers (leading zeros may be lost)"),
     "out_of_range": IssueCode("error", "a number lies outside its valid range"),
     "negative_amount": IssueCode("error", "an amount is negative"),
@@ -86,12 +95,22 @@ ISSUE_CODES: dict[str, IssueCode] = {
     "closed_cycle": IssueCode("error", "a ring of holdings in which every share is held inside the ring"),
     "missing_fx_rate": IssueCode("error", "a facility's currency has no rate in fx.csv"),
     "dropped_dependency": IssueCode("error", "a row dropped because a row it depends on was dropped"),
+    "repeated_rate": IssueCode("warning", "a currency given twice in fx.csv with the same rate; one used"),
+    "similar_ids": IssueCode("warning", "entity ids that differ only by surrounding spaces or Unicode form"),
+    # collect mode (validate/_readings.py, analysis.py)
+    "collect_summary": IssueCode("warning", "collect mode: rows dropped and used despite an error"),
+    "understated_group": IssueCode("warning", "a group's figures may be understated (a row left out)"),
     # the analysis (core/, analysis.py)
     "control_cycle": IssueCode("warning", "entities that control each other (one unit)"),
     "multiple_controllers": IssueCode("warning", "two controllers, neither controlling the other"),
     "ineligible_guarantor": IssueCode("info", "a guarantee ignored: the policy refuses its guarantor"),
     "unused_entity": IssueCode("info", "an entity with no facility, holding or connection"),
+    "unit_mismatch": IssueCode("warning", "book total below 0.1% or above 1,000x Tier 1: units may differ"),
+    "invalid_national_id": IssueCode("warning", "a national_id like a 统一社会信用代码 fails its check"),
     "possible_control": IssueCode("warning", "a share range whose upper bound alone gives control"),
+    # regulatory returns (returns/)
+    "return_cell_unavailable": IssueCode("info", "a return's cell the input cannot fill, left empty"),
+    "return_selection_incomplete": IssueCode("warning", "a return's selection rule could not be applied"),
     # external ownership (io/bods.py, io/gleif.py, core/declarations.py)
     "declaration_conflict": IssueCode("warning", "two files declare different parents for one entity"),
     "declared_parent_mismatch": IssueCode("warning", "declared parent differs from computed controller"),
@@ -114,6 +133,20 @@ ISSUE_CODES: dict[str, IssueCode] = {
 }
 """Every issue code the library emits. New codes are added here, with a severity and a one-line meaning;
 :func:`issue` refuses a code that is not registered, so that the docs' list stays complete."""
+
+
+def issue_codes_markdown() -> str:
+    """The registry as the Markdown table of ``docs/issues.md`` (a test keeps that file in step)."""
+    lines = ["# Issue codes", "",
+             "Every row of `result.issues` (and `issues.csv`) carries one of these codes. `error` rows",
+             "are problems in the input (raised, or listed under `on_error=\"collect\"`); `warning` and",
+             "`info` rows are findings of the analysis or of reading external files. Generated from",
+             "`ISSUE_CODES` in `src/groupexposure/model/issues.py`.", "",
+             "| code | severity | meaning |", "|---|---|---|"]
+    for code in sorted(ISSUE_CODES):
+        entry = ISSUE_CODES[code]
+        lines.append(f"| `{code}` | {entry.severity} | {entry.meaning} |")
+    return "\n".join(lines) + "\n"
 
 
 def issue(code: str, table: str, *, row: int | None = None, key: str = "", column: str = "",

@@ -47,11 +47,18 @@ DEFAULT_CCF: dict[Product, float] = {
     Product.standby_lc: 1.00,
     Product.performance_bond: 0.50,
     Product.trade_lc: 0.20,
+    Product.bankers_acceptance: 1.00,
+    Product.interbank_placement: 0.40,
+    Product.interbank_deposit: 0.40,
     Product.other: 0.40,
 }
 """Credit conversion factors applied to ``undrawn`` (SPEC §5). An unused line on a loan or overdraft
 is a commitment (0.40). Figures follow the Basel standardised approach (CRE20.93-20.101) as the spec
-tabulates them."""
+tabulates them. ``bankers_acceptance`` (银行承兑汇票, an acceptance the bank has given: a direct credit
+substitute) 1.00: Basel CRE20.100 ("direct credit substitutes ... and acceptances") and
+商业银行资本管理办法 (2023) 附件 表外项目信用转换系数 (银行承兑汇票 100%). ``interbank_placement`` (拆放同业)
+and ``interbank_deposit`` (存放同业) are on-balance-sheet (``drawn``); an unused interbank line is a
+commitment (0.40)."""
 
 
 class InstitutionRelief(BaseModel):
@@ -234,17 +241,28 @@ _LOANS_10 = LimitRule(
     limit=0.10,
     measure="loans",
     capital_base="total_capital",
-    source="商业银行法 Art. 39: 对同一借款人的贷款余额不得超过商业银行资本余额的百分之十",
+    counterparty_kind="non_bank",
+    source="商业银行法 Art. 39(3): 对同一借款人的贷款余额与商业银行资本余额的比例不得超过百分之十; "
+    "as 商业银行大额风险暴露管理办法 Art. 7 applies it: loans (贷款) to non-interbank clients only",
 )
+
+_LE = "商业银行大额风险暴露管理办法 (银保监会令2018年第1号)"
 
 cn_cbirc_2018 = Policy(
     name="cn_cbirc_2018",
     description=(
-        "商业银行大额风险暴露管理办法 (CBIRC Order 2018 No. 1). Large exposure: above 2.5% of Tier 1 "
-        "(Art. 2). Non-bank single client 15% of Tier 1, non-bank group of connected clients 20%, "
-        "bank (同业) single client or group 25% (Art. 16); G-SIB to G-SIB 15% (Art. 17). "
-        "Single-borrower loans at most 10% of total capital (商业银行法 Art. 39). "
-        "Control above 50% of voting rights (Art. 21)."
+        f"{_LE}. Large exposure: above 2.5% of Tier 1 (Art. 4). Non-interbank single client: loans "
+        "at most 10% of total capital (资本净额) and exposure at most 15% of Tier 1 (一级资本净额) "
+        "(Art. 7, after 商业银行法 Art. 39); a group of non-interbank connected clients (集团客户, "
+        "经济依存客户) 20% (Art. 8); an interbank (同业) single client or group 25% (Art. 9); G-SIB "
+        "to G-SIB 15% (Art. 10). Exempt: the central government and the central bank (Art. 11). "
+        "Guarantees substitute only from the protection providers the capital rules' weighting "
+        "approach accepts: sovereigns, public-sector entities, banks; not a general corporate, not "
+        "a 融资担保公司. Control above 50% of voting rights (Annex 1). See docs/policies.md for "
+        "what was and was not verified."
+    ),
+    eligible_guarantor_kinds=frozenset(
+        {EntityKind.sovereign, EntityKind.public_sector, EntityKind.bank}
     ),
     large_exposure_threshold=0.025,
     large_exposure_inclusive=False,
@@ -254,49 +272,55 @@ cn_cbirc_2018 = Policy(
             scope="single",
             limit=0.15,
             counterparty_kind="non_bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 非同业单一客户",
+            source=f"{_LE} Art. 7: 非同业单一客户的风险暴露不得超过一级资本净额的15%",
         ),
-        _LOANS_10.model_copy(update={"counterparty_kind": "non_bank"}),
+        _LOANS_10.model_copy(update={
+            "source": f"{_LE} Art. 7: 非同业单一客户的贷款余额不得超过资本净额的10% "
+                      "(商业银行法 Art. 39(3))"}),
         LimitRule(
             name="CBIRC bank single 25% of Tier 1",
             scope="single",
             limit=0.25,
             counterparty_kind="bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 同业单一客户",
+            source=f"{_LE} Art. 9: 同业单一客户或集团客户 25% of Tier 1",
         ),
         LimitRule(
             name="CBIRC G-SIB single 15% of Tier 1",
             scope="single",
             limit=0.15,
             gsib_to_gsib=True,
-            source="商业银行大额风险暴露管理办法 Art. 17",
+            source=f"{_LE} Art. 10: 全球系统重要性银行对另一家全球系统重要性银行 15% of Tier 1",
         ),
         LimitRule(
             name="CBIRC non-bank group 20% of Tier 1",
             scope="group",
             limit=0.20,
             counterparty_kind="non_bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 非同业关联客户",
+            source=f"{_LE} Art. 8: 一组非同业关联客户的风险暴露不得超过一级资本净额的20%",
         ),
         LimitRule(
             name="CBIRC bank group 25% of Tier 1",
             scope="group",
             limit=0.25,
             counterparty_kind="bank",
-            source="商业银行大额风险暴露管理办法 Art. 16: 同业集团客户",
+            source=f"{_LE} Art. 9: 同业单一客户或集团客户 25% of Tier 1",
         ),
         LimitRule(
             name="CBIRC G-SIB group 15% of Tier 1",
             scope="group",
             limit=0.15,
             gsib_to_gsib=True,
-            source="商业银行大额风险暴露管理办法 Art. 17",
+            source=f"{_LE} Art. 10",
         ),
     ),
 )
 """China: CBIRC large exposures measures (2018)."""
 
 _NOMINAL_CCF = {p: 1.0 for p in Product} | {
+    # an unused line counts nothing whatever product carries it (SPEC §5, credit balance)
+    Product.loan: 0.0,
+    Product.overdraft: 0.0,
+    Product.bond: 0.0,
     Product.commitment: 0.0,
     Product.commitment_uncond_cancellable: 0.0,
 }
@@ -305,9 +329,13 @@ cn_group_credit = Policy(
     name="cn_group_credit",
     description=(
         "商业银行集团客户授信业务风险管理指引 (CBRC 2010) Art. 12: credit to one group client at most "
-        "15% of total capital (资本净额); 商业银行法 Art. 39: loans to one borrower at most 10% of total "
-        "capital. Measured as credit balance (授信余额): nominal amounts (CCF 1.0) except unused "
-        "commitments (0.0), collateral deducted, no guarantor substitution."
+        "15% of total capital (资本净额); 商业银行法 Art. 39(3): loans to one borrower at most 10% of "
+        "total capital (loans to non-bank borrowers: an interbank placement is not a 贷款). The "
+        "guideline's article number and whether the 2018 large-exposure measures superseded its "
+        "15% are not verified (docs/policies.md). Measured as credit balance (授信余额): the "
+        "outstanding nominal of guarantees, LCs, performance bonds and other items (CCF 1.0); an "
+        "unused line counts nothing on any product (the undrawn part of a loan, overdraft or bond "
+        "and every commitment: CCF 0.0); collateral deducted, no guarantor substitution."
     ),
     ccf=_NOMINAL_CCF,
     ignore_row_ccf=True,

@@ -24,14 +24,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "TABLES",
+    "Book",
     "Capital",
     "ColumnSpec",
     "Connection",
     "ConnectionKind",
+    "CounterpartySector",
     "Entity",
     "EntityKind",
     "Facility",
@@ -77,12 +79,45 @@ class Product(StrEnum):
     standby_lc = "standby_lc"
     performance_bond = "performance_bond"
     trade_lc = "trade_lc"
+    bankers_acceptance = "bankers_acceptance"
+    interbank_placement = "interbank_placement"
+    interbank_deposit = "interbank_deposit"
     other = "other"
 
 
+class CounterpartySector(StrEnum):
+    """Institutional sector of a counterparty (entities.csv ``counterparty_sector``; the sectors of
+    the EU returns, e.g. COREP C 27.00 column 0050)."""
+
+    central_bank = "central_bank"
+    general_government = "general_government"
+    credit_institution = "credit_institution"
+    other_financial = "other_financial"
+    non_financial_corporation = "non_financial_corporation"
+    household = "household"
+
+
+class Book(StrEnum):
+    """Regulatory book of a facility (facilities.csv ``book``)."""
+
+    banking = "banking"
+    trading = "trading"
+
+
+
+def _not_bool(value: Any) -> Any:
+    """A bool is not a number (pydantic would read ``True`` as 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed, not {str(value).lower()}")
+    return value
+
+
+NotBool = BeforeValidator(_not_bool)
 Id = Annotated[str, Field(min_length=1)]
-Fraction01 = Annotated[float, Field(ge=0.0, le=1.0)]
-Amount = Annotated[float, Field(ge=0.0)]
+Fraction01 = Annotated[float, NotBool, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Amount = Annotated[float, NotBool, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, NotBool, Field(gt=0.0, allow_inf_nan=False)]
+"""Every number of a record is finite, and never a bool (SPEC §7)."""
 
 
 class _Record(BaseModel):
@@ -99,6 +134,16 @@ class Entity(_Record):
     sector: str | None = None
     is_gsib: bool = False
     lei: str | None = None
+    national_id: str | None = None
+    """A national identifier; in China the 统一社会信用代码 (USCC, GB 32100-2015), whose check
+    character is verified (:mod:`groupexposure.validate.national_id`)."""
+    counterparty_sector: CounterpartySector | None = None
+    nace: str | None = None
+    is_institution: bool | None = None
+    """CRR institution; blank: ``kind == "bank"``."""
+    is_shadow_bank: bool = False
+    exempt: bool | None = None
+    """Exempt from the limits whatever the policy's exempt kinds say; blank: the policy decides."""
 
 
 class Ownership(_Record):
@@ -106,7 +151,7 @@ class Ownership(_Record):
 
     owner_id: Id
     owned_id: Id
-    share: Annotated[float, Field(gt=0.0, le=1.0)]
+    share: Annotated[float, NotBool, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
     voting: Fraction01 | None = None
     control: bool = False
 
@@ -134,23 +179,27 @@ class Facility(_Record):
     guarantor_id: str | None = None
     guaranteed_amount: Amount | None = None
     collateral_value: Amount = 0.0
+    book: Book = Book.banking
+    defaulted: bool = False
 
 
 class FxRate(_Record):
     """Units of the reporting currency per one unit of ``currency`` (fx.csv)."""
 
     currency: Id
-    rate: Annotated[float, Field(gt=0.0)]
+    rate: Positive
 
 
 class Capital(_Record):
     """The reporting bank's capital (capital.json)."""
 
-    tier1: Annotated[float, Field(gt=0.0)]
-    total_capital: Annotated[float, Field(gt=0.0)] | None = None
+    tier1: Positive
+    total_capital: Positive | None = None
     currency: str = "CNY"
     is_gsib: bool = False
     as_of: dt.date | None = None
+    bank_name: str | None = None
+    """The reporting bank's name, shown on every report (optional)."""
 
 
 TABLES: dict[str, type[_Record]] = {

@@ -1,0 +1,151 @@
+"""What the pre-approval check needs, built once from a result (SPEC §6).
+
+The index holds, for every group and every entity, the inputs of the limit rules (the same
+:func:`groupexposure.core.limits.subjects_of` the analysis uses), which rules apply whatever a new
+facility adds, who is in which group, and the sorted control relation that explanations search.
+It reads the result's arrays and never calls back into the pipeline. ``result._check_index``
+builds it on first use and keeps it.
+
+>>> import groupexposure as gx
+>>> ix = gx.analyze(gx.datasets.ningxia())._check_index
+>>> ix.code_of("TM") >= 0, ix.code_of("nobody")
+(True, -1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .._arrays import expand, isin_sorted, unique_inverse
+from ..core.limits import Subjects, rule_base, rule_limit, static_applies, subjects_of
+from ..model.issues import close_matches
+from ..model.policy import LimitRule
+from ..model.schema import EntityKind
+
+if TYPE_CHECKING:
+    from ..result import AnalysisResult
+
+__all__ = ["CheckIndex", "ScopeRules"]
+
+
+@dataclass(frozen=True)
+class ScopeRules:
+    """The rules of one scope (group or single) and what of them is fixed before any facility."""
+
+    is_group: bool
+    rules: tuple[LimitRule, ...]
+    limit: np.ndarray  # per rule
+    base: np.ndarray  # capital base amount per rule
+    loans: tuple[bool, ...]  # the rule measures loans (else exposure)
+    relief: tuple[float | None, ...]  # the relief's bound on non-bank exposure (an amount)
+    replaces: tuple[tuple[int, int], ...]  # (i, j): rule i, where it applies, takes j's place
+    subjects: Subjects
+    static: np.ndarray  # (rules, subjects): applies whatever a facility adds
+    limit_list: list[float]  # the same as Python floats (the one-proposal path)
+    base_list: list[float]
+    has_relief: bool  # some rule's applicability depends on amounts (the CRR relief)
+
+
+def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
+           result: AnalysisResult) -> ScopeRules:
+    cap, fx = result.capital, result.fx
+    tier1 = float(cap.tier1)
+    names = [r.name for r in rules]
+    static = np.zeros((len(rules), len(subjects.exposure)), dtype=bool)
+    for i, rule in enumerate(rules):
+        static[i] = static_applies(rule, subjects, cap)
+    limit = np.array([rule_limit(r, cap, fx) for r in rules], dtype=np.float64)
+    base = np.array([rule_base(r, cap) for r in rules], dtype=np.float64)
+    return ScopeRules(
+        is_group=is_group, rules=rules, limit=limit, base=base,
+        limit_list=limit.tolist(), base_list=base.tolist(),
+        loans=tuple(r.measure == "loans" for r in rules),
+        relief=tuple(None if r.relief is None else r.relief.non_institution_limit * tier1
+                     for r in rules),
+        replaces=tuple((i, names.index(j)) for i, r in enumerate(rules) for j in r.replaces),
+        subjects=subjects, static=static,
+        has_relief=any(r.relief is not None for r in rules))
+
+
+class CheckIndex:
+    """The result's facts that every check reads, computed once."""
+
+    def __init__(self, result: AnalysisResult) -> None:
+        c, m = result.coded, result.membership
+        pol = result.policy
+        self.policy = pol
+        self.capital = result.capital
+        self.fx = dict(result.fx)
+        self.currency = result.capital.currency
+        self.tier1 = float(result.capital.tier1)
+        self.ccf = {p.value: float(f) for p, f in pol.ccf.items()}
+        self.ids = result.ids
+        self.index = pd.Index(c.ids)
+        self.n = int(c.ids.size)
+        self.gids, gpos = unique_inverse(m.group)
+        self.k = int(self.gids.size)
+        self.sizes = np.bincount(gpos, minlength=self.k)
+        order = np.argsort(m.member, kind="stable")
+        self.member_ptr = np.concatenate([[0], np.cumsum(np.bincount(m.member, minlength=self.n))])
+        self.member_groups = gpos[order]
+        self.member_keys = np.sort(gpos.astype(np.int64) * self.n + m.member)
+        self.exempt = np.asarray(c.exempt, dtype=bool)
+        self.bank = np.asarray(c.kind == EntityKind.bank.value, dtype=bool)
+        eligible_kinds = {k.value for k in pol.eligible_guarantor_kinds}
+        self.eligible = pd.Series(c.kind).isin(eligible_kinds).to_numpy()
+        codes = np.arange(self.n)
+        group_subjects = subjects_of(c, result.exposure, gpos, m.member, self.gids, self.k)
+        entity_subjects = subjects_of(c, result.exposure, codes, codes, codes, self.n)
+        self.group = _scope(True, pol.rules_for("group"), group_subjects, result)
+        self.single = _scope(False, pol.rules_for("single"), entity_subjects, result)
+        self._control = result.control  # asked only by explanations, never materialised here
+
+    def code_of(self, entity_id: str) -> int:
+        """The entity's code, -1 where it is not in the book."""
+        try:
+            loc = self.index.get_loc(entity_id)
+        except (KeyError, TypeError):
+            return -1
+        return loc if isinstance(loc, int) else -1
+
+    def code(self, entity_id: str) -> int:
+        """The entity's code; an unknown id raises ``ValueError`` with close matches."""
+        x = self.code_of(entity_id)
+        if x < 0:
+            raise ValueError(self.unknown(entity_id, "entity"))
+        return x
+
+    def unknown(self, value: str, what: str, *, hint: bool = True) -> str:
+        """The message for an id that is not in entities.csv (with close matches)."""
+        near = close_matches(value, self.ids.tolist()) if hint else []
+        tail = f"; did you mean {' or '.join(near)}?" if near else ""
+        return f"unknown {what} {value!r}: not in entities.csv{tail}"
+
+    def groups_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``codes``, group position) for every group each code is in."""
+        idx, pos = expand(self.member_ptr, codes)
+        return idx, self.member_groups[pos]
+
+    def groups_of_one(self, code: int) -> list[int]:
+        """The group positions of one entity, ascending."""
+        return sorted(self.member_groups[self.member_ptr[code]:self.member_ptr[code + 1]].tolist())
+
+    def in_group(self, g: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Element-wise: is entity ``codes`` a member of group position ``g``?"""
+        keys = g.astype(np.int64) * self.n + codes
+        return np.asarray((codes >= 0) & isin_sorted(keys, self.member_keys))
+
+    def controls(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Element-wise: does ``a`` control ``b`` (directly or through others)?"""
+        return np.asarray(self._control.controls(np.asarray(a, np.int64), np.asarray(b, np.int64)),
+                          dtype=bool)
+
+    def subject_label(self, is_group: bool, subject: int) -> str:
+        """``group G`` or ``entity E``."""
+        if is_group:
+            return f"group {self.ids[self.gids[subject]]}"
+        return f"entity {self.ids[subject]}"

@@ -1,0 +1,1 @@
+"""Snapshots, reservations, the journal, carry-over and diffs (SPEC §10)."""
