@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import datasets, service
+    from .engines import spark
     from .analysis import analyze
     from .core.lookthrough import integrated_ownership
     from .io.bods import read_bods
@@ -65,6 +66,7 @@ __all__ = [
     "read_gleif",
     "read_ownership",
     "service",
+    "spark",
 ]
 __version__ = "0.1.0"
 
@@ -90,7 +92,8 @@ _WHERE: dict[str, str] = {
 }
 """Where each public name lives (loaded on first use)."""
 _MODULES: dict[str, str] = {"datasets": ".datasets", "plots": ".report.plots",
-                            "policies": ".model.policy", "service": ".service"}
+                            "policies": ".model.policy", "service": ".service",
+                            "spark": ".engines.spark"}
 """Public names that are modules."""
 
 
@@ -110,11 +113,3 @@ def __dir__() -> list[str]:
 
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
-
-
-def __getattr__(name: str) -> object:
-    """``gx.spark``: the Spark engine, imported on first use (pyspark loads only then)."""
-    if name == "spark":
-        from .engines import spark
-        return spark
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

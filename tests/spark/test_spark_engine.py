@@ -195,7 +195,9 @@ def test_cli_write_load_check_explain(spark: Any, tmp_path: Path) -> None:
         assert (a.approved, a.reason, a.binding_rule) == (b.approved, b.reason, b.binding_rule)
         assert a.max_amount == pytest.approx(b.max_amount, abs=0.01)
     assert loaded.explain("S").to_dict() == one.explain("S").to_dict()
-    assert main(["check", str(out / "parquet"), "--entity", "S", "--amount", "10"]) == 0
+    approved = one.check("S", 10.0).approved  # declined: S is at its loans-10% limit
+    assert main(["check", str(out / "parquet"), "--entity", "S", "--amount", "10",
+                 *policy]) == (0 if approved else 3)
     assert main(["explain", str(out / "parquet"), "--entity", "S"]) == 0
 
 

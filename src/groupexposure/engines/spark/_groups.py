@@ -5,7 +5,8 @@ connection per new member: the smallest (dependent, depends_on, kind), as on one
 with the same members are merged under the smallest root. ``partition``: every entity is first
 mapped onto the top of its immediate-controller chain (the graph shrinks to the roots), then the
 connected components of the remaining links are found by alternating large-star and small-star
-rounds (Kiveris et al., "Connected components in MapReduce and beyond", SoCC 2014).
+rounds (Kiveris et al., "Connected components in MapReduce and beyond", SoCC 2014); a component's
+id is its root with the largest control tree (ties: the smallest id), as on one machine.
 
 Memberships are frames ``(group_id, entity_id, via_d, via_x, via_k)``: ``via_*`` null for a member
 by control, else the connection that brought it in.
@@ -67,9 +68,49 @@ def overlapping(cp: Checkpoints, ctl: SparkControl, connections: DataFrame) -> D
     sig = members.groupBy("g").agg(F.array_sort(F.collect_list("m")).alias("sig"))
     rep = sig.withColumn("rep", F.min("g").over(Window.partitionBy("sig")))
     keep = rep.where("g = rep").select("g")
-    return (members.join(keep, "g").select(
+    members = cp.save(members.join(keep, "g").select(
+        "g", "m", F.col("via_d").isNull().alias("by_control")), "overlapping_members")
+    via = _via(cp, ctl, members, conns)
+    return (members.join(via, ["g", "m"], "left").select(
         F.col("g").alias("group_id"), F.col("m").alias("entity_id"), "via_d", "via_x", "via_k",
-        F.col("via_d").isNull().alias("by_control")))
+        "by_control"))
+
+
+def _via(cp: Checkpoints, ctl: SparkControl, members: DataFrame, conns: DataFrame) -> DataFrame:
+    """(g, m, via_d, via_x, via_k) for every membership by dependence: for the top t of m's chain
+    of immediate controllers inside the group, the smallest (dependent, depends_on, kind) whose
+    dependent is in t's control cycle and whose depends_on is in the group (as on one machine)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    ent = ctl.entities.select(F.col("entity_id").alias("m"), "immediate", "depth", "unit")
+    inside = members.select("g", F.col("m").alias("immediate"), F.lit(True).alias("in"))
+    up = F.when(F.col("in").isNotNull(), F.col("immediate")).otherwise(F.col("m"))
+    start = (members.where("not by_control").select("g", "m").join(ent, "m")
+             .join(inside, ["g", "immediate"], "left").select("g", "m", up.alias("up")))
+    depth = ent.select(F.col("m").alias("up"), F.col("depth").alias("d_up"))
+    start = start.join(depth, "up")
+
+    def step(st: dict[str, DataFrame]) -> dict[str, DataFrame]:
+        e = st["e"]
+        nxt = e.select("g", F.col("m").alias("up"), F.col("up").alias("up2"),
+                       F.col("d_up").alias("d2"))
+        return {"e": e.join(nxt, ["g", "up"], "left").select(
+            "g", "m", F.coalesce("up2", "up").alias("up"), F.coalesce("d2", "d_up").alias("d_up"))}
+
+    def total_depth(st: dict[str, DataFrame]) -> int:  # falls while any chain moves up
+        return int(st["e"].agg(F.sum("d_up")).first()[0] or 0)  # type: ignore[index]
+
+    rows = iterate(cp, "overlapping_via", {"e": start}, step, total_depth)["e"]
+    unit = ent.select(F.col("m").alias("d"), F.col("unit").alias("u"))
+    tops = (rows.select("g", F.col("up").alias("t")).distinct()
+            .join(ent.select(F.col("m").alias("t"), F.col("unit").alias("u")), "t"))
+    cand = (tops.join(conns.join(unit, "d"), "u")
+            .join(members.select("g", F.col("m").alias("x")), ["g", "x"]))
+    w = Window.partitionBy("g", "t").orderBy("d", "x", "k")
+    first = (cand.withColumn("_r", F.row_number().over(w)).where("_r = 1")
+             .select("g", F.col("t").alias("up"), F.col("d").alias("via_d"),
+                     F.col("x").alias("via_x"), F.col("k").alias("via_k")))
+    return rows.join(first, ["g", "up"], "left").select("g", "m", "via_d", "via_x", "via_k")
 
 
 def _components(cp: Checkpoints, nodes: DataFrame, edges: DataFrame) -> DataFrame:
@@ -118,11 +159,15 @@ def partition(cp: Checkpoints, ctl: SparkControl, connections: DataFrame) -> Dat
     edges = edges.unionByName(mapped(connections, "dependent_id", "depends_on_id"))
     nodes = ent.where("entity_id = top").select(F.col("entity_id").alias("v"))
     comp = _components(cp, nodes, edges)
-    roots = ent.where("immediate is null").select(F.col("entity_id").alias("v"))
-    gid = (comp.join(roots.withColumn("is_root", F.lit(True)), "v", "left")
-           .groupBy("label").agg(F.min(F.when(F.col("is_root"), F.col("v"))).alias("gid"),
-                                 F.min("v").alias("least"))
-           .select("label", F.coalesce("gid", "least").alias("group_id")))
+    # the group id: the root with the largest control tree |C(r)|, ties the smallest id
+    sizes = ctl.pairs.groupBy(F.col("a").alias("v")).agg(F.count(F.lit(1)).alias("n"))
+    roots = (ent.where("immediate is null").select(F.col("entity_id").alias("v"))
+             .join(sizes, "v", "left")
+             .select("v", F.struct((-F.coalesce("n", F.lit(0))).alias("k"), F.col("v"))
+                     .alias("rank")))
+    gid = (comp.join(roots, "v", "left")
+           .groupBy("label").agg(F.min("rank").alias("best"), F.min("v").alias("least"))
+           .select("label", F.coalesce(F.col("best.v"), "least").alias("group_id")))
     member = (ent.select("entity_id", "top", "ultimate")
               .join(comp.withColumnRenamed("v", "top"), "top").join(gid, "label"))
     by_control = (member.join(ctl.pairs.select(F.col("a").alias("group_id"),

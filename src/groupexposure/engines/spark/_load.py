@@ -63,19 +63,19 @@ def _control(state: Path, index: pd.Index) -> Control:
     n = len(index)
     pairs = _read(state, "pairs")
     a, s = _codes(index, pairs["a"]), _codes(index, pairs["s"])
-    order = np.lexsort((a, s))
+    keys = np.unique(s * n + a)  # the pairs as the general (DAG) relation: no forest needed
     links = _read(state, "links")
     ent = _read(state, "control").set_index("entity_id").reindex(index)
     mult = _read(state, "multiple")
     return Control(
-        n=n, controller=a[order], controlled=s[order],
-        edge_controller=_codes(index, links["a"]), edge_controlled=_codes(index, links["s"]),
+        n=n, edge_controller=_codes(index, links["a"]), edge_controlled=_codes(index, links["s"]),
         edge_votes=links["votes"].to_numpy(np.float64),
         edge_aggregated=links["aggregated"].to_numpy(bool),
         unit=_codes(index, ent["unit"]), immediate=_codes(index, ent["immediate"]),
         ultimate=_codes(index, ent["ultimate"]), depth=ent["depth"].to_numpy(np.int64),
         multiple=pd.DataFrame({"entity": _codes(index, mult["entity"]),
-                               "controller": _codes(index, mult["controller"])}))
+                               "controller": _codes(index, mult["controller"])}),
+        pair_keys=keys)
 
 
 def _groups(state: Path, index: pd.Index) -> Groups:

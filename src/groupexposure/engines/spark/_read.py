@@ -96,7 +96,9 @@ def _typed(table: str, df: DataFrame) -> DataFrame:
     row = F.col("_row") if "_row" in df.columns else F.lit(None).cast("long")
     typed = df.select(*out, row.alias("_row"))
     if table == "ownership":
-        typed = typed.withColumn("voting", F.coalesce("voting", "share"))
+        # votes not given are the share (SPEC §1); only votes given are checked for their range
+        typed = typed.withColumns({"_voting_given": F.col("voting").isNotNull(),
+                                   "voting": F.coalesce("voting", "share")})
     return typed
 
 

@@ -98,7 +98,8 @@ def _rules(t: Tables, reporting: str, known_ccy: list[str]) -> DataFrame:
         f"_t_{c}": F.sum(F.when(F.expr(rule), F.col(c))).over(by_owned)
         for c, rule in in_range.items()})
     for col, low in (("share", ">"), ("voting", ">=")):
-        bad = own.where(f"{col} is not null and not ({col} {low} 0 and {col} <= 1)")
+        given = "_voting_given" if col == "voting" else "true"
+        bad = own.where(f"{given} and {col} is not null and not ({col} {low} 0 and {col} <= 1)")
         parts.append(_problem("out_of_range", "ownership", col, F.col(col), bad,
                               number=F.col(col)))
         over = summed.where(F.expr(in_range[col]) & (F.col(f"_t_{col}") > 1 + SUM_TOLERANCE))
