@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import datasets, service
-    from .engines import spark
     from .analysis import analyze
     from .core.lookthrough import integrated_ownership
+    from .engines import spark
     from .io.bods import read_bods
     from .io.external import ExternalOwnership, merge_ownership, read_ownership
     from .io.files import load_portfolio
