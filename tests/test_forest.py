@@ -7,6 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from groupexposure.core import forest
 from groupexposure.core.forest import Forest
 
 
@@ -47,9 +48,14 @@ def by_hand(parent: np.ndarray) -> tuple[list[int], list[int], list[int]]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(forests())
-def test_forest_arrays_match_a_reading_by_hand(parent: np.ndarray) -> None:
-    f = Forest.build(parent)
+@given(forests(), st.sampled_from([0, 3, forest.LEVELS_MAX]))
+def test_forest_arrays_match_a_reading_by_hand(parent: np.ndarray, levels_max: int) -> None:
+    # both ways of reading the forest: level by level (shallow) and by the search (deep)
+    saved, forest.LEVELS_MAX = forest.LEVELS_MAX, levels_max
+    try:
+        f = Forest.build(parent)
+    finally:
+        forest.LEVELS_MAX = saved
     order, size, depth = by_hand(parent)
     assert f.order.tolist() == order
     assert f.size.tolist() == size
@@ -62,6 +68,8 @@ def test_a_million_unrelated_roots_and_one_wide_root() -> None:
     # holding with 200,000 subsidiaries is one node with 200,000 children: the search must stay
     # linear in them (scipy's own search rescans the children each time it returns to a node)
     roots = Forest.build(np.full(1_000_000, -1, dtype=np.int64))
+    deep = Forest.build(np.arange(-1, 5_000))  # a chain deeper than LEVELS_MAX: the search
+    assert deep.size[0] == 5_001 and deep.depth[-1] == 5_000
     assert roots.order.tolist() == list(range(1_000_000))
     assert (roots.size == 1).all()
     wide = np.r_[-1, np.zeros(200_000, dtype=np.int64)]

@@ -64,6 +64,49 @@ def _preorder(parent: np.ndarray, depth: np.ndarray, reverse: bool) -> np.ndarra
     return np.asarray(node[np.asarray(found, dtype=np.int64)], dtype=np.int64)
 
 
+LEVELS_MAX = 2048
+"""Forests no deeper than this are read level by level (a few numpy steps per level, no search):
+a bank's holding chains are rarely more than 20 deep. Deeper ones go through the search."""
+
+
+def _sizes_by_level(parent: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Subtree sizes, the deepest level first (one numpy step per level)."""
+    size = np.ones(parent.size, dtype=np.int64)
+    by_depth = np.argsort(-depth, kind="stable")
+    d = depth[by_depth]
+    bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1], True])
+    for lo, hi in itertools.pairwise(bounds):
+        if d[lo] == 0:
+            break
+        nodes = by_depth[lo:hi]
+        np.add.at(size, parent[nodes], size[nodes])
+    return size
+
+
+def _preorder_positions(parent: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Preorder positions, children in increasing order: a node's position is the sum, over
+    itself and its ancestors, of one step down plus the sizes of its earlier siblings (roots:
+    of the earlier roots), taken up the chain by pointer jumping."""
+    m = parent.size
+    up = np.where(parent < 0, m, parent)
+    by_parent = np.argsort(up, kind="stable")  # grouped by parent, children in increasing order
+    sz = size[by_parent]
+    before = np.cumsum(sz) - sz
+    p = up[by_parent]
+    first = np.r_[True, p[1:] != p[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(m), 0))
+    offset = np.empty(m, dtype=np.int64)
+    offset[by_parent] = before - before[start] + (p != m)
+    acc, anc = offset, parent.copy()
+    while True:
+        has = anc >= 0
+        if not has.any():
+            return acc
+        safe = np.maximum(anc, 0)
+        acc = acc + np.where(has, acc[safe], 0)
+        anc = np.where(has, anc[safe], -1)
+
+
 @dataclass(frozen=True)
 class Forest:
     """``parent[v]`` (-1 for a root) and what is read off it.
@@ -84,6 +127,12 @@ class Forest:
         parent = np.asarray(parent, dtype=np.int64)
         m = parent.size
         depth, top = _depth(parent)
+        if m and int(depth.max()) <= LEVELS_MAX:
+            size = _sizes_by_level(parent, depth)
+            pre = _preorder_positions(parent, size)
+            order = np.empty(m, dtype=np.int64)
+            order[pre] = np.arange(m)
+            return cls(parent, order, pre, size, depth, top)
         order = _preorder(parent, depth, reverse=False)
         pre = np.empty(m, dtype=np.int64)
         pre[order] = np.arange(m)
