@@ -74,3 +74,14 @@ def facility(draw: st.DrawFn, ids: list[str], i: int, prefix: str = "F") -> dict
         "guaranteed_amount": float(draw(st.integers(0, 200))) if guarantor else None,
         "collateral_value": float(draw(st.integers(0, 50))),
     }
+
+
+def shuffled(book: gx.Portfolio, seed: int) -> gx.Portfolio:
+    """The same book with the rows of every table in another order."""
+    def mix(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+    return gx.Portfolio.from_frames(
+        entities=mix(book.entities), ownership=mix(book.ownership),
+        connections=mix(book.connections), facilities=mix(book.facilities),
+        fx=mix(book.fx), capital=book.capital or {})

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import groupexposure as gx
 from groupexposure.cli import main
@@ -191,3 +193,19 @@ def test_parquet_output_holds_the_same_tables_as_the_csv(tmp_path: Path) -> None
         assert back.columns.tolist() == expected.columns.tolist()
         pd.testing.assert_frame_equal(back, expected, check_dtype=False)
     assert not list(tmp_path.glob("*.csv"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="=+-@\t\r'a中 ", max_size=6)), max_size=12),
+       st.booleans())
+def test_neutralise_guards_exactly_the_risky_cells(cells: list[str | None], mixed: bool):
+    """The column-at-once guard (Arrow's regular expressions) changes exactly the text cells the
+    rule of groupexposure.safe names, and restore() undoes it, in all-text and mixed columns."""
+    from groupexposure.safe import _FORMULA, neutralise, restore
+
+    values: list[object] = [*cells, 7.5] if mixed else list(cells)
+    frame = pd.DataFrame({"c": pd.Series(values, dtype=object)})
+    got = neutralise(frame)["c"].tolist()
+    want = ["'" + v if isinstance(v, str) and _FORMULA.match(v) else v for v in values]
+    assert got == want
+    assert [restore(v) for v in got] == values

@@ -9,21 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import groupexposure as gx
-from tests.strategies import facility, portfolios
+from tests.strategies import facility, portfolios, shuffled
 
 POLICIES = ["basel", "eu_crr", "cn_cbirc_2018", "cn_group_credit"]
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def shuffled(book: gx.Portfolio, seed: int) -> gx.Portfolio:
-    def mix(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-
-    return gx.Portfolio.from_frames(
-        entities=mix(book.entities), ownership=mix(book.ownership),
-        connections=mix(book.connections), facilities=mix(book.facilities),
-        fx=mix(book.fx), capital=book.capital or {})
 
 
 @SETTINGS

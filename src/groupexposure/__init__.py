@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from . import datasets, service
     from .analysis import analyze
     from .core.lookthrough import integrated_ownership
+    from .engines import spark
     from .io.bods import read_bods
     from .io.external import ExternalOwnership, merge_ownership, read_ownership
     from .io.files import load_portfolio
@@ -65,6 +66,7 @@ __all__ = [
     "read_gleif",
     "read_ownership",
     "service",
+    "spark",
 ]
 __version__ = "0.1.0"
 
@@ -90,7 +92,8 @@ _WHERE: dict[str, str] = {
 }
 """Where each public name lives (loaded on first use)."""
 _MODULES: dict[str, str] = {"datasets": ".datasets", "plots": ".report.plots",
-                            "policies": ".model.policy", "service": ".service"}
+                            "policies": ".model.policy", "service": ".service",
+                            "spark": ".engines.spark"}
 """Public names that are modules."""
 
 

@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--report", default="auto", choices=["auto", "always", "never"],
                    help="also write report.xlsx and report.html: auto (default) for books of at "
                    f"most {REPORT_AUTO_MAX_ENTITIES:,} entities, always, or never")
+    a.add_argument("--engine", default="numpy", choices=["numpy", "spark"],
+                   help="numpy (default: this process) or spark (a local Spark session; needs "
+                   "the spark extra and Java)")
     a.add_argument("--format", default="csv", choices=["csv", "parquet"],
                    help="the four tables as CSV (default) or Parquet files")
     a.add_argument("--save", type=Path, default=None, metavar="SNAP",
@@ -258,7 +261,22 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return EXIT_INTERNAL
 
 
+def _analyzed(args: argparse.Namespace) -> AnalysisResult:
+    """The analysis of DATA, or the Spark engine's output read back where DATA is one."""
+    from .analysis import analyze
+    from .engines.spark._cli import is_spark_output, spark_output
+
+    if is_spark_output(args.data_dir):
+        return spark_output(args.data_dir)
+    return analyze(_load(args.data_dir, args), policy=args.policy, grouping=args.grouping,
+                   on_error=args.on_error)
+
+
 def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
+    if args.command == "analyze" and args.engine == "spark":
+        from .engines.spark._cli import run_analyze
+
+        return run_analyze(args.data_dir, args, stream)
     if args.command == "analyze":
         return _run_analyze(args.data_dir, args, stream)
     if args.command == "serve":
@@ -267,16 +285,13 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
             args.command == "check" and args.snapshot is not None):
         return ledger_cli.run(args, stream)
     if args.command == "check":
-        from .analysis import analyze
-
         if args.data_dir is None:
             raise ValueError("check needs DATA_DIR or --snapshot SNAP")
         if args.proposals is None and (args.entity is None or (
                 args.amount is None and args.drawn is None and args.undrawn is None)):
             raise ValueError("check needs --entity and --amount (or --drawn/--undrawn, or "
                              "--proposals FILE)")
-        result = analyze(_load(args.data_dir, args), policy=args.policy,
-                         grouping=args.grouping, on_error=args.on_error)
+        result = _analyzed(args)
         if args.proposals is not None:
             return ledger_cli.check_without_snapshot(result, args, stream)
         decision = result.check(
@@ -294,10 +309,7 @@ def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
             print(decision_table(decision, names).to_string(index=False), file=stream)
         return EXIT_OK if decision.approved else EXIT_DECLINED
     if args.command == "explain":
-        from .analysis import analyze
-
-        result = analyze(_load(args.data_dir, args), policy=args.policy,
-                         grouping=args.grouping, on_error=args.on_error)
+        result = _analyzed(args)
         explanation = result.explain(args.entity)
         print(dumps(explanation.to_dict()) if args.json else explanation, file=stream)
         return EXIT_OK

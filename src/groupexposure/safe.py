@@ -24,6 +24,7 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["FORMULA_STARTS", "UTF8_BOM", "escape", "neutralise", "restore", "write_csv"]
@@ -39,6 +40,24 @@ def _guard(value: object) -> object:
     return value
 
 
+def _risky_text(s: pd.Series) -> np.ndarray | None:
+    """Where a column of text (and missing values) only begins like a formula, found by Arrow's
+    regular expressions without a Python call per cell; None for a column that is not all text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # text mixed with numbers or other objects
+        return None
+    if pa.types.is_null(arr.type):
+        return np.zeros(len(s), dtype=bool)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    found = pc.match_substring_regex(arr, _FORMULA.pattern).fill_null(False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot be run as spreadsheet formulas (only ``str``
     cells change; every other value, in any column, is kept as it is)."""
@@ -46,6 +65,13 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        risky_text = _risky_text(s)
+        if risky_text is not None:  # all text: only the risky cells change
+            if risky_text.any():
+                guarded = s.astype(object).copy()
+                guarded[risky_text] = "'" + s[risky_text].astype(str)
+                out[col] = guarded if pd.api.types.is_object_dtype(s) else guarded.astype(s.dtype)
             continue
         is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
         if not is_text.any():

@@ -158,10 +158,19 @@ class EntityExposure:
 def canonical_order(facility_id: pd.Series, values: pd.DataFrame) -> np.ndarray:
     """The order in which facility amounts are summed (docs/determinism.md): by facility_id
     (code-point order), then, for rows sharing an id (kept in collect mode), by their values."""
-    ids = facility_id.astype(str).to_numpy(dtype=object)
-    codes = pd.factorize(ids, sort=True)[0]
-    cols = [values[c].to_numpy() for c in ("loans", "guaranteed", "net", "original")]
-    return np.asarray(np.lexsort((*cols, codes)))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Arrow compares UTF-8 bytes, which is code-point order; its sorts are stable, like lexsort's
+    ids = pa.array(facility_id.astype(str), type=pa.large_string())
+    order = pc.array_sort_indices(ids)
+    ranked = ids.take(order)
+    if len(ids) < 2 or not pc.any(pc.equal(ranked[1:], ranked[:-1])).as_py():
+        return np.asarray(order.to_numpy(), dtype=np.int64)  # every id once: no tie to break
+    keys = ["original", "net", "guaranteed", "loans"]
+    table = pa.table({"id": ids, **{c: pa.array(values[c].to_numpy(np.float64)) for c in keys}})
+    order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in ["id", *keys]])
+    return np.asarray(order.to_numpy(), dtype=np.int64)
 
 
 def entity_exposures(values: pd.DataFrame, n: int, order: np.ndarray | None = None

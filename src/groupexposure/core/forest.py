@@ -2,8 +2,9 @@
 
 Every question about the control forest (SPEC §2: who controls whom, C(x), the chain sums) is
 answered from these arrays in time near-linear in the number of nodes, whatever the depth: the
-preorder comes from one depth-first traversal (scipy, in C), the subtree sizes from a second one
-with the children in reverse order (its reverse is a postorder), depths by pointer jumping. Only
+preorder comes from one depth-first traversal (scipy, in C, over the left-child right-sibling form,
+so that a node with a million children costs no more than a chain), the subtree sizes from a second
+one with the children in reverse order (its reverse is a postorder), depths by pointer jumping. Only
 :meth:`Forest.subtree_sums` walks level by level (one small numpy step per level), because it
 adds in a fixed order that another engine must be able to repeat (docs/determinism.md).
 
@@ -31,16 +32,79 @@ from scipy.sparse.csgraph import depth_first_order
 __all__ = ["Forest"]
 
 
-def _preorder(parent: np.ndarray, reverse: bool) -> np.ndarray:
+def _preorder(parent: np.ndarray, depth: np.ndarray, reverse: bool) -> np.ndarray:
     """Nodes in depth-first preorder from a virtual super-root over every root, children in
-    increasing (or, ``reverse``, decreasing) order."""
+    increasing (or, ``reverse``, decreasing) order.
+
+    scipy's depth-first search scans a node's neighbours from the first each time it comes back
+    to it, which is quadratic in the number of children: a book of a million unrelated
+    counterparties is a super-root with a million children. So the search runs on the
+    left-child right-sibling form of the forest (each node points to its first child and to its
+    next sibling: at most two edges), whose preorder is the forest's. Nodes are relabelled
+    deepest first so that the first child (one level down) comes before the next sibling (the
+    same level) in the search.
+    """
     m = parent.size
-    label = (m - 1 - np.arange(m)) if reverse else np.arange(m)
-    src = np.where(parent < 0, m, label[np.maximum(parent, 0)])
-    graph = csr_matrix((np.ones(m, dtype=np.int8), (src, label)), shape=(m + 1, m + 1))
-    order = depth_first_order(graph, m, directed=True, return_predecessors=False)[1:]
-    order = np.asarray(order, dtype=np.int64)
-    return (m - 1 - order) if reverse else order
+    up = np.where(parent < 0, m, parent)  # m: the super-root
+    sibling_key = -np.arange(m) if reverse else np.arange(m)
+    by_parent = np.lexsort((sibling_key, up))  # children grouped by parent, in sibling order
+    p = up[by_parent]
+    first = np.r_[True, p[1:] != p[:-1]] if m else np.zeros(0, bool)
+    same = ~first[1:]
+    src = np.concatenate([p[first], by_parent[:-1][same]])
+    dst = np.concatenate([by_parent[first], by_parent[1:][same]])
+    label = np.empty(m + 1, dtype=np.int64)  # deepest first; the super-root (depth -1) last
+    label[np.argsort(-np.r_[depth, -1], kind="stable")] = np.arange(m + 1)
+    graph = csr_matrix((np.ones(src.size, dtype=np.int8), (label[src], label[dst])),
+                       shape=(m + 1, m + 1))
+    graph.sort_indices()
+    found = depth_first_order(graph, label[m], directed=True, return_predecessors=False)[1:]
+    node = np.empty(m + 1, dtype=np.int64)
+    node[label] = np.arange(m + 1)
+    return np.asarray(node[np.asarray(found, dtype=np.int64)], dtype=np.int64)
+
+
+LEVELS_MAX = 2048
+"""Forests no deeper than this are read level by level (a few numpy steps per level, no search):
+a bank's holding chains are rarely more than 20 deep. Deeper ones go through the search."""
+
+
+def _sizes_by_level(parent: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Subtree sizes, the deepest level first (one numpy step per level)."""
+    size = np.ones(parent.size, dtype=np.int64)
+    by_depth = np.argsort(-depth, kind="stable")
+    d = depth[by_depth]
+    bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1], True])
+    for lo, hi in itertools.pairwise(bounds):
+        if d[lo] == 0:
+            break
+        nodes = by_depth[lo:hi]
+        np.add.at(size, parent[nodes], size[nodes])
+    return size
+
+
+def _preorder_positions(parent: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Preorder positions, children in increasing order: a node's position is the sum, over
+    itself and its ancestors, of one step down plus the sizes of its earlier siblings (roots:
+    of the earlier roots), taken up the chain by pointer jumping."""
+    m = parent.size
+    up = np.where(parent < 0, m, parent)
+    by_parent = np.argsort(up, kind="stable")  # grouped by parent, children in increasing order
+    sz = size[by_parent]
+    before = np.cumsum(sz) - sz
+    p = up[by_parent]
+    first = np.r_[True, p[1:] != p[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(m), 0))
+    offset = np.empty(m, dtype=np.int64)
+    offset[by_parent] = before - before[start] + (p != m)
+    acc, anc = offset, parent.copy()
+    while True:
+        has = anc >= 0
+        if not has.any():
+            return acc
+        safe = np.maximum(anc, 0)
+        acc = acc + np.where(has, acc[safe], 0)
+        anc = np.where(has, anc[safe], -1)
 
 
 @dataclass(frozen=True)
@@ -62,12 +126,18 @@ class Forest:
     def build(cls, parent: np.ndarray) -> Forest:
         parent = np.asarray(parent, dtype=np.int64)
         m = parent.size
-        order = _preorder(parent, reverse=False)
+        depth, top = _depth(parent)
+        if m and int(depth.max()) <= LEVELS_MAX:
+            size = _sizes_by_level(parent, depth)
+            pre = _preorder_positions(parent, size)
+            order = np.empty(m, dtype=np.int64)
+            order[pre] = np.arange(m)
+            return cls(parent, order, pre, size, depth, top)
+        order = _preorder(parent, depth, reverse=False)
         pre = np.empty(m, dtype=np.int64)
         pre[order] = np.arange(m)
         post = np.empty(m, dtype=np.int64)  # the reverse of the mirrored preorder is a postorder
-        post[_preorder(parent, reverse=True)[::-1]] = np.arange(m)
-        depth, top = _depth(parent)
+        post[_preorder(parent, depth, reverse=True)[::-1]] = np.arange(m)
         # pre = depth + (nodes wholly before v); post = (size - 1) + the same nodes
         size = post - pre + depth + 1
         return cls(parent, order, pre, size, depth, top)

@@ -97,20 +97,28 @@ def _cycles(a: csr_matrix) -> _Cycles:
     e_hi = np.searchsorted(label[er], comps, side="right")
     rows, cols, vals = [], [], []
     direct = False
-    for lo, hi, b_lo, b_hi in zip(e_lo, e_hi, starts, ends, strict=True):
-        block = members[b_lo:b_hi]
-        if block.size > DENSE_CYCLE:
+    sizes = ends - starts
+    for k in np.unique(sizes):  # every cycle of one size inverted in one batched call
+        pick = np.flatnonzero(sizes == k)
+        if k > DENSE_CYCLE:
             direct = True
-            g[block] = _large_cycle_returns(block.size, local[er[lo:hi]], local[ec[lo:hi]],
-                                            ev[lo:hi])
+            for c in pick:
+                lo, hi = e_lo[c], e_hi[c]
+                g[members[starts[c]:ends[c]]] = _large_cycle_returns(
+                    int(k), local[er[lo:hi]], local[ec[lo:hi]], ev[lo:hi])
             continue
-        m = np.eye(block.size)
-        m[local[er[lo:hi]], local[ec[lo:hi]]] -= ev[lo:hi]
+        blocks = members[starts[pick][:, None] + np.arange(k)]  # (cycles, k) entity codes
+        m = np.broadcast_to(np.eye(k), (pick.size, k, k)).copy()
+        count = e_hi[pick] - e_lo[pick]
+        which = np.repeat(np.arange(pick.size), count)
+        at = np.repeat(e_lo[pick] - np.cumsum(np.r_[0, count[:-1]]), count) + np.arange(
+            count.sum())
+        np.subtract.at(m, (which, local[er[at]], local[ec[at]]), ev[at])
         inv = np.linalg.inv(m)
-        g[block] = np.diag(inv)
-        rows.append(np.repeat(block, block.size))
-        cols.append(np.tile(block, block.size))
-        vals.append(inv.ravel())
+        g[blocks] = np.diagonal(inv, axis1=1, axis2=2)
+        rows.append(np.repeat(blocks, k, axis=1).ravel())
+        cols.append(np.tile(blocks, (1, k)).ravel())
+        vals.append(inv.reshape(pick.size, k * k).ravel())
     if direct:
         return _Cycles(members, csr_matrix((0, 0)), a, g, direct=True)
     at = np.zeros(n, dtype=np.int64)  # position of each cycle member in ``members``

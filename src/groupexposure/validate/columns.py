@@ -70,7 +70,7 @@ def _as_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     obj = s.astype(object)
     is_num = obj.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
                      and not isinstance(v, bool) and v == v).to_numpy(dtype=bool)
-    out = obj.where(obj.notna(), None).map(lambda v: v if v is None else str(v))
+    out = obj.astype("str")  # missing cells stay missing, others as str(v)
     if is_num.any():
         out[is_num] = obj[is_num].map(
             lambda v: str(int(v)) if math.isfinite(float(v)) and float(v).is_integer() else str(v))
@@ -101,9 +101,13 @@ def _as_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Flags (true/false, yes/no, 1/0, any case); also a mask of cells that are neither."""
     if pd.api.types.is_bool_dtype(s):
         return s.astype(object), pd.Series(False, index=s.index)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("boolean", "empty"):
+        out = pd.Series(None, index=s.index, dtype=object)  # flags and gaps, as a reader gives
+        out[s.eq(True).to_numpy(dtype=bool)] = True
+        out[s.eq(False).to_numpy(dtype=bool)] = False
+        return out, pd.Series(False, index=s.index)
     if not isinstance(s.dtype, pd.StringDtype):
-        s = s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
-        s = s.astype("str")
+        s = s.astype(object).astype("str")  # missing cells stay missing, others as str(v)
     low = s.str.strip().str.lower()
     is_true = low.isin(list(_TRUE)).to_numpy(dtype=bool)
     is_false = low.isin(list(_FALSE)).to_numpy(dtype=bool)

@@ -1,0 +1,1 @@
+"""Engines that run the analysis somewhere other than one process (``spark``: Apache Spark)."""

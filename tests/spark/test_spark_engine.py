@@ -1,0 +1,216 @@
+"""The Spark engine gives the same four tables as the single-machine path (SPEC §12).
+
+One local[2] Spark session for the whole module; skipped with the reason where Java or pyspark is
+missing (CI installs both). Amounts are compared to the cent; ids, statuses, paths and issue
+messages exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import groupexposure as gx
+from groupexposure.engines.spark._load import sorted_table
+from groupexposure.result import COLUMNS
+from tests.conftest import make_book
+from tests.strategies import portfolios
+
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("the Spark engine's tests need Java (apt install openjdk-17-jre-headless)",
+                allow_module_level=True)
+pytest.importorskip("pyspark", reason="the Spark engine's tests need pyspark (the spark extra)")
+
+
+TABLES = ("groups", "entities", "members", "issues")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """One local[2] session, two shuffle partitions (small books, few tasks)."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = gx.spark.local_session(cores=2, partitions=2)
+    yield session
+    session.stop()
+
+
+def same_tables(spark: Any, book: gx.Portfolio, tmp: Path, *, grouping: str, policy: str,
+                on_error: str = "raise") -> gx.spark.SparkResult:
+    """Assert the Spark engine's four tables equal the single-machine ones; return its result."""
+    got = gx.spark.analyze(spark, book, policy=policy, grouping=grouping, on_error=on_error,
+                           checkpoint_dir=tmp / "checkpoints")
+    tables = got.to_pandas()
+    one = gx.analyze(book, policy=policy, grouping=grouping, on_error=on_error)
+    for name in TABLES:
+        expected = sorted_table(name, getattr(one, name))
+        pd.testing.assert_frame_equal(tables[name], expected, check_dtype=False, atol=0.005,
+                                      rtol=0, obj=f"{name} ({grouping}, {policy})")
+    return got
+
+
+def spec_book() -> gx.Portfolio:
+    """SPEC §2's aggregated control (P 60% of T; P 30% and T 25% of S: P controls S with 55%),
+    a control cycle X ⇄ Y, a connection X → S, a sovereign guarantee and a G-SIB bank."""
+    return make_book(
+        ["P", "S", "T", "X", "Y", {"entity_id": "G", "kind": "sovereign"},
+         {"entity_id": "B", "kind": "bank", "is_gsib": True}, "Z", "LONE"],
+        ownership=[("P", "T", 0.6), ("P", "S", 0.3), ("T", "S", 0.25), ("X", "Y", 0.9),
+                   ("Y", "X", 0.8), ("B", "Z", 0.4, 0.7)],
+        facilities=[{"obligor_id": "S", "drawn": 100.0},
+                    {"obligor_id": "T", "drawn": 50.0, "guarantor_id": "G"},
+                    {"obligor_id": "X", "drawn": 10.0, "undrawn": 20.0, "product": "commitment"},
+                    {"obligor_id": "Z", "drawn": 300.0, "collateral_value": 40.0},
+                    {"obligor_id": "B", "drawn": 120.0, "product": "overdraft"}],
+        connections=[("X", "S")])
+
+
+def test_spec_book_by_hand(spark: Any, tmp_path: Path) -> None:
+    # SPEC §2/§4 by hand: P controls T (60%) and S (30% + 25% = 55%); C(P) = {P, S, T}.
+    # own_net: S 100; T 0 (its 50 is substituted onto the sovereign G); X 10 + 0.4 * 20 = 18.
+    # Overlapping group P: P, S, T by control; X depends on S, so C(X) = {X, Y} comes in by
+    # dependence: net 100 + 18 = 118 over 5 members.
+    got = same_tables(spark, spec_book(), tmp_path, grouping="overlapping", policy="basel")
+    g = got.groups.toPandas().set_index("group_id")
+    assert g.loc["P", "net_exposure"] == pytest.approx(118.0)
+    assert g.loc["P", "n_members"] == 5
+    members = got.members.toPandas()
+    path = members.query("group_id == 'P' and entity_id == 'S'")["path"].item()
+    assert path == "P →60%→ T →55% (with P)→ S"  # through the deepest holder (SPEC §3)
+    e = got.entities.toPandas().set_index("entity_id")
+    assert e.loc["S", "immediate_controller_id"] == "P"
+    assert e.loc["Y", "ultimate_parent_id"] == "X"  # the cycle's root is its smallest id
+    codes = set(got.issues.toPandas()["code"])
+    assert {"control_cycle", "unused_entity"} <= codes
+    assert got.rounds["control"] >= 2  # the aggregated link needs a second outer round
+
+
+def test_spec_book_partition(spark: Any, tmp_path: Path) -> None:
+    same_tables(spark, spec_book(), tmp_path, grouping="partition", policy="cn_group_credit")
+
+
+def test_multiple_controllers_and_cycles(spark: Any, tmp_path: Path) -> None:
+    # SPEC §2.6: A and B both hold S with a control flag, neither controls the other; V and W
+    # hold each other (an ownership cycle: look-through solved on the driver).
+    book = make_book(["A", "B", "S", "T", "U", "V", "W"],
+                     ownership=[("A", "S", 0.2, 0.2, True), ("B", "S", 0.2, 0.2, True),
+                                ("S", "T", 0.9), ("U", "V", 0.3), ("V", "W", 0.6),
+                                ("W", "V", 0.4)],
+                     facilities=[{"obligor_id": "T", "drawn": 80.0},
+                                 {"obligor_id": "W", "drawn": 30.0, "currency": "EUR"}],
+                     connections=[("U", "T", "guarantee", True)], fx={"EUR": 7.5})
+    got = same_tables(spark, book, tmp_path, grouping="partition", policy="eu_crr")
+    assert "multiple_controllers" in set(got.issues.toPandas()["code"])
+
+
+@pytest.mark.parametrize(("seed", "grouping", "policy"), [(1, "partition", "basel"),
+                                                           (2, "overlapping", "cn_cbirc_2018")])
+def test_synthetic_books(spark: Any, tmp_path: Path, seed: int, grouping: str,
+                         policy: str) -> None:
+    same_tables(spark, gx.datasets.synthetic(120, seed=seed), tmp_path, grouping=grouping,
+                policy=policy)
+
+
+@settings(max_examples=2, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(book=portfolios(max_entities=7))
+def test_random_books(spark: Any, tmp_path: Path, book: gx.Portfolio) -> None:
+    same_tables(spark, book, tmp_path, grouping="partition", policy="cn_cbirc_2018")
+
+
+def test_validation_same_messages(spark: Any, tmp_path: Path) -> None:
+    bad = make_book(["A", "B", "B", "C"],
+                    ownership=[("A", "B", 0.7), ("C", "B", 0.6), ("A", "Q", 60.0), ("C", "C", 0.2)],
+                    facilities=[{"facility_id": "F1", "obligor_id": "A", "drawn": 5.0},
+                                {"facility_id": "F1", "obligor_id": "Bx", "drawn": 5.0},
+                                {"facility_id": "F2", "obligor_id": "C", "drawn": 1.0,
+                                 "currency": "USD"}])
+    with pytest.raises(gx.ValidationError) as spark_err:
+        gx.spark.analyze(spark, bad, checkpoint_dir=tmp_path / "cp")
+    with pytest.raises(gx.ValidationError) as one_err:
+        gx.analyze(bad)
+    mine = spark_err.value.problems
+    theirs = one_err.value.problems
+    codes = {"unknown_entity", "duplicate", "self_reference", "sum_above_one", "missing_fx_rate",
+             "out_of_range"}
+    assert set(mine["code"]) == codes
+    cols = ["severity", "code", "table", "row", "key", "column", "message"]
+    expected = theirs[theirs["code"].isin(codes)][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine[cols].reset_index(drop=True), expected, check_dtype=False)
+    assert "did you mean B?" in " ".join(mine["message"])
+
+
+def test_collect_mode(spark: Any, tmp_path: Path) -> None:
+    # an unknown obligor drops its facility; an unknown guarantor leaves the exposure on A
+    book = make_book(["A", "B"], ownership=[("A", "B", 0.8)],
+                     facilities=[{"obligor_id": "A", "drawn": 10.0, "guarantor_id": "NOPE"},
+                                 {"obligor_id": "GHOST", "drawn": 99.0}])
+    got = gx.spark.analyze(spark, book, on_error="collect", checkpoint_dir=tmp_path / "cp")
+    e = got.entities.toPandas().set_index("entity_id")
+    assert e.loc["A", "own_net"] == 10.0
+    assert e.loc["A", "chain_net"] == 10.0
+    assert "unknown_entity" in set(got.issues.toPandas()["code"])
+
+
+def test_cli_write_load_check_explain(spark: Any, tmp_path: Path) -> None:
+    """``analyze --engine spark`` writes the same CSV files and a Parquet directory that
+    ``check`` and ``explain`` read on one machine (load_result), with the same answers."""
+    from groupexposure.cli import main
+    from groupexposure.datasets import write_portfolio
+    data = write_portfolio(spec_book(), tmp_path / "book")
+    out = tmp_path / "out"
+    policy = ["--policy", "cn_cbirc_2018"]
+    assert main(["analyze", str(data), "--engine", "spark", "--out", str(out), *policy]) == 0
+    one_out = tmp_path / "one"
+    assert main(["analyze", str(data), "--out", str(one_out), "--report", "never", *policy]) == 0
+    for name in TABLES:
+        cols = COLUMNS[name]
+        mine, theirs = (pd.read_csv(d / f"{name}.csv", encoding="utf-8-sig", dtype=str,
+                                    keep_default_na=False) for d in (out, one_out))
+        assert list(mine.columns[:len(cols)]) == cols
+        mine, theirs = (f[cols].sort_values(cols).reset_index(drop=True) for f in (mine, theirs))
+        for c in cols:
+            a, b = pd.to_numeric(mine[c], errors="coerce"), pd.to_numeric(theirs[c], errors="coerce")
+            if a.notna().any():
+                assert (a - b).abs().max() < 0.005, (name, c)
+            else:
+                assert mine[c].tolist() == theirs[c].tolist(), (name, c)
+    manifest = json.loads((out / "parquet" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["policy"] == "cn_cbirc_2018"
+    assert manifest["rounds"]["control"] >= 2
+    assert set(manifest["row_counts"]) == set(TABLES)
+    loaded = gx.spark.load_result(out / "parquet")
+    one = gx.analyze(spec_book(), policy="cn_cbirc_2018")
+    for entity, amount in (("S", 50.0), ("Z", 400.0), ("X", 1.0)):
+        a, b = loaded.check(entity, amount), one.check(entity, amount)
+        assert (a.approved, a.reason, a.binding_rule) == (b.approved, b.reason, b.binding_rule)
+        assert a.max_amount == pytest.approx(b.max_amount, abs=0.01)
+    assert loaded.explain("S").to_dict() == one.explain("S").to_dict()
+    approved = one.check("S", 10.0).approved  # declined: S is at its loans-10% limit
+    assert main(["check", str(out / "parquet"), "--entity", "S", "--amount", "10",
+                 *policy]) == (0 if approved else 3)
+    assert main(["explain", str(out / "parquet"), "--entity", "S"]) == 0
+
+
+def test_round_guard(spark: Any, tmp_path: Path) -> None:
+    chain = make_book([f"C{i}" for i in range(6)],
+                      ownership=[(f"C{i}", f"C{i + 1}", 0.9) for i in range(5)],
+                      facilities=[{"obligor_id": "C5", "drawn": 1.0}])
+    with pytest.raises(gx.spark.NoFixedPointError, match="did not reach its fixed point within 1 "
+                       "rounds"):
+        gx.spark.analyze(spark, chain, checkpoint_dir=tmp_path / "cp", max_rounds=1)
+
+
+def test_import_does_not_load_pyspark() -> None:
+    code = "import sys, groupexposure; assert 'pyspark' not in sys.modules; groupexposure.spark"
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   env={**os.environ, "PYTHONPATH": str(Path(gx.__file__).parents[1])})
