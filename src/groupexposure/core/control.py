@@ -248,6 +248,60 @@ def _aggregate(n: int, unit: np.ndarray, forest: Forest, h_owner: np.ndarray,
     return cc[~has_lower], cs[~has_lower]
 
 
+def _later_round(n: int, tree: np.ndarray, new_a: np.ndarray, new_s: np.ndarray,
+                 e_ctrl: np.ndarray, e_sub: np.ndarray, h_owner: np.ndarray,
+                 h_owned: np.ndarray, h_q: np.ndarray, bound_q: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One more round of aggregated control, on the control trees the last round's links joined.
+
+    Only there can a subtree's votes have changed: a link (c, s) moves the tree of s under c, so
+    the totals of c and its ancestors grow, and nothing changes in the other trees (every control
+    link runs inside one tree while the relation is a forest). The round is computed on those
+    trees alone, with the entities their members hold as extra nodes (a target in another tree:
+    if it is taken, that tree joins the next round, where two lowest controllers are seen). A
+    single holding never gives aggregated control (it would be a direct link), so holdings
+    from outside those trees can be left out. Returns the new links and the trees after them;
+    an empty round, or one whose trees are no forest, ends the fixed point (the caller then
+    reads the whole forest, or goes to the general closure)."""
+    joined = np.zeros(n, dtype=bool)
+    joined[tree[new_a]] = True
+    joined[tree[new_s]] = True
+    inside = joined[tree]
+    held = inside[h_owner]
+    nodes = inside.copy()
+    nodes[h_owned[held]] = True
+    local = np.cumsum(nodes) - 1  # increasing: the order of the codes is kept
+    members = np.flatnonzero(nodes)
+    edge = inside[e_ctrl] & inside[e_sub]
+    k = members.size
+    lc, ls = local[e_ctrl[edge]], local[e_sub[edge]]
+    unit = _units(k, lc, ls)
+    forest = _forest(k, unit, lc, ls)
+    if forest is None:  # several lowest controllers: let the caller's whole pass find them
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), tree
+    na, ns = _aggregate(k, unit, forest, local[h_owner[held]], local[h_owned[held]], h_q[held],
+                        bound_q)
+    na, ns = members[na], members[ns]
+    # the trees after this round's links: each joined tree under its new top, and the trees
+    # of the entities taken now
+    tree = tree.copy()
+    own = inside[members]  # the extra nodes keep the trees they are in
+    tree[members[own]] = members[forest.top[unit]][own]
+    if na.size:
+        moved = np.zeros(n, dtype=bool)
+        moved[tree[ns]] = True
+        top_of = np.arange(n)
+        top_of[tree[ns]] = tree[na]
+        # a joined tree may itself have been moved under another this round: follow to the top
+        while True:
+            nxt = top_of[top_of]
+            if (nxt == top_of).all():
+                break
+            top_of = nxt
+        tree = top_of[tree]
+    return na, ns, tree
+
+
 def _votes(pairs_a: np.ndarray, pairs_s: np.ndarray, control: Control, owner: np.ndarray,
            owned: np.ndarray, voting: np.ndarray) -> np.ndarray:
     """The votes in s held by a and by everything a controls, summed left to right in holder
@@ -285,20 +339,25 @@ def compute_control(
     e_votes, e_agg = voting[direct], np.zeros(int(direct.sum()), dtype=bool)
     holds = voting > 0
     h_owner, h_owned, h_q = owner[holds], owned[holds], quantised(voting[holds])
-    while True:
+    unit = _units(n, e_ctrl, e_sub)
+    forest = _forest(n, unit, e_ctrl, e_sub)
+    new_a, new_s = (np.zeros(0, np.int64),) * 2
+    if forest is not None:
+        new_a, new_s = _aggregate(n, unit, forest, h_owner, h_owned, h_q, bound_q)
+    tree = forest.top[unit] if forest is not None else np.zeros(0, np.int64)
+    while forest is not None and new_a.size:
+        e_ctrl = np.concatenate([e_ctrl, new_a])
+        e_sub = np.concatenate([e_sub, new_s])
+        e_votes = np.concatenate([e_votes, np.full(new_a.size, np.nan)])
+        e_agg = np.concatenate([e_agg, np.ones(new_a.size, dtype=bool)])
+        new_a, new_s, tree = _later_round(n, tree, new_a, new_s, e_ctrl, e_sub, h_owner,
+                                          h_owned, h_q, bound_q)
+    if forest is not None and e_agg.any():  # the whole forest once more, with every link
         unit = _units(n, e_ctrl, e_sub)
         forest = _forest(n, unit, e_ctrl, e_sub)
-        if forest is None:
-            general: Control = pair_control(Control, n, owner, owned, voting, flag, threshold,
-                                            bound)
-            return general
-        na, ns = _aggregate(n, unit, forest, h_owner, h_owned, h_q, bound_q)
-        if na.size == 0:
-            break
-        e_ctrl = np.concatenate([e_ctrl, na])
-        e_sub = np.concatenate([e_sub, ns])
-        e_votes = np.concatenate([e_votes, np.full(na.size, np.nan)])
-        e_agg = np.concatenate([e_agg, np.ones(na.size, dtype=bool)])
+    if forest is None:
+        general: Control = pair_control(Control, n, owner, owned, voting, flag, threshold, bound)
+        return general
     control = _read_forest(n, unit, forest, e_ctrl, e_sub, e_votes, e_agg)
     if e_agg.any():
         e_votes[e_agg] = _votes(e_ctrl[e_agg], e_sub[e_agg], control, owner, owned, voting)
