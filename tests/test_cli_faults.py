@@ -135,3 +135,16 @@ def _one_line_no_trace_text(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     return lines[0]
+
+
+def test_engine_spark_without_pyspark_is_one_clear_line(tmp_path: Path, monkeypatch,
+                                                         capsys) -> None:
+    # SPEC §9: a missing extra is a usage error naming what to install, never a trace
+    from groupexposure.cli import main
+    from groupexposure.datasets import ningxia_path
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if pyspark were not installed
+    assert main(["analyze", str(ningxia_path()), "--engine", "spark", "--out",
+                 str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'groupexposure[spark]'" in err and "Traceback" not in err

@@ -32,9 +32,28 @@ def spark_output(directory: Path) -> AnalysisResult:
     return load(directory)
 
 
+def _require_spark() -> None:
+    """A clear error (not a trace) where pyspark or a Java runtime is missing."""
+    import importlib.util
+    import os
+    import shutil
+
+    try:
+        found = importlib.util.find_spec("pyspark") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ValueError("--engine spark needs pyspark: pip install 'groupexposure[spark]' "
+                         "(and a Java 17 runtime)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise ValueError("--engine spark needs a Java runtime (Java 17: apt install "
+                         "openjdk-17-jre-headless, or set JAVA_HOME)")
+
+
 def run_analyze(data_dir: Path, args: argparse.Namespace, out: TextIO) -> int:
     """``analyze DATA --engine spark``: a local[2] session; the Parquet output (with its manifest)
     in ``OUT/parquet``, the CSV files of SPEC §8 in ``OUT`` as the single-machine engine writes."""
+    _require_spark()
     from . import analyze, local_session
     if getattr(args, "ownership", None):
         raise ValueError("--ownership files are not read by --engine spark; merge them first "
