@@ -55,6 +55,28 @@ def test_oversubscribed_entity_keeps_the_control_flag_link_and_the_breach():
         gx.analyze(book)
 
 
+def test_repeated_ownership_rows_add_up_to_control_where_an_entity_has_two_controllers():
+    # SPEC §2, §7: A's two rows in C (30% + 25%) are both counted, so A controls C (55%). A (70%)
+    # and C (60%) each hold B directly: B's shares add up to 1.3, and since A controls C, C is
+    # B's lowest controller and A its ultimate parent. (This book has two direct controllers
+    # of B, so control is read by the pair closure, which once saw no aggregate of an owner's
+    # own repeated rows: C stood alone and the group of A was smaller than the data.)
+    book = make_book(["A", "B", "C"],
+                     ownership=[("A", "C", 0.3), ("A", "C", 0.25), ("A", "B", 0.7),
+                                ("C", "B", 0.6)],
+                     facilities=[{"obligor_id": "C", "drawn": 100.0},
+                                 {"obligor_id": "B", "drawn": 50.0}])
+    r = collect(book)
+    e = r.entities.set_index("entity_id")
+    assert e.loc["C", "ultimate_parent_id"] == "A"
+    assert e.loc["C", "immediate_controller_id"] == "A"
+    assert e.loc["B", "immediate_controller_id"] == "C"
+    assert "multiple_controllers" not in set(r.issues["code"])
+    g = r.groups.set_index("group_id")
+    assert g.loc["A", "n_members"] == 3
+    assert g.loc["A", "net_exposure"] == pytest.approx(150.0)
+
+
 def test_duplicated_facility_id_counts_every_row():
     # F1 twice: the real 300 loan and a 5 one; both count, A = 305 = 30.5%: breach.
     book = make_book(["A"], facilities=[{"facility_id": "F1", "obligor_id": "A", "drawn": 300.0},

@@ -138,11 +138,13 @@ def pair_control(cls: Any, n: int, owner: np.ndarray, owned: np.ndarray, voting:
     out_ptr, out_order = csr(n, h_owner)
     in_ptr, in_order = csr(n, h_owned)
     fresh = keys  # pairs whose controller gained a subsidiary: its holdings count anew
-    while fresh.size:
+    repeated = _repeated(n, h_owner, h_owned)  # an owner's holdings in s given in several rows
+    while fresh.size or repeated.size:
         below, above = np.divmod(fresh, n)
         below, above = below[below != above], above[below != above]
         idx, pos = expand(out_ptr, below)  # holdings of each newly controlled entity
-        candidates = h_owned[out_order[pos]] * n + above[idx]
+        candidates = np.concatenate([h_owned[out_order[pos]] * n + above[idx], repeated])
+        repeated = repeated[:0]
         na, ns, tot = _aggregated(n, keys, candidates, in_ptr, in_order, h_owner, h_votes, bound)
         if na.size == 0:
             break
@@ -152,6 +154,17 @@ def pair_control(cls: Any, n: int, owner: np.ndarray, owned: np.ndarray, voting:
         e_agg = np.concatenate([e_agg, np.ones(na.size, dtype=bool)])
         keys, fresh = _add_links(n, keys, na, ns, e_ctrl, e_sub)
     return _read_off(cls, n, keys, e_ctrl, e_sub, e_votes, e_agg)
+
+
+def _repeated(n: int, owner: np.ndarray, owned: np.ndarray) -> np.ndarray:
+    """Keys ``s * n + a`` of the pairs held in two rows or more (a repeated ownership row, kept
+    in collect mode): their sum may give control that no single row gives (SPEC §2, §7).
+
+    >>> _repeated(3, np.array([0, 0, 1]), np.array([2, 2, 2])).tolist()
+    [6]
+    """
+    keys = np.sort(owned * n + owner)
+    return unique(keys[1:][keys[1:] == keys[:-1]])
 
 
 def _first_per_run(sorted_values: np.ndarray) -> np.ndarray:
