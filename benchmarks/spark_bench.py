@@ -2,6 +2,7 @@
 
     python benchmarks/spark_bench.py --sizes 100000            # local[2], 4 shuffle partitions
     python benchmarks/spark_bench.py --sizes 10000 100000 --cores 2 --partitions 4
+    python benchmarks/spark_bench.py --sizes 1000000 --partitions 8 --driver-memory 8g
 
 Each book is written once as Parquet (``groupexposure synthetic`` then pandas → Parquet) so that the
 Spark run reads what a register would give it; the single-machine engine runs on the same book for
@@ -80,14 +81,19 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--policy", default="basel")
     parser.add_argument("--grouping", default="partition")
+    parser.add_argument("--driver-memory", default=None,
+                        help="the local JVM's heap, e.g. 8g (Spark's default is 1g)")
     args = parser.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if args.driver_memory:  # read when the builder launches the JVM
+        os.environ["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("py4j").setLevel(logging.WARNING)
     spark = gx.spark.local_session(cores=args.cores, partitions=args.partitions)
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
                "machine": platform.machine(), "master": f"local[{args.cores}]",
-               "shuffle_partitions": args.partitions, "date": time.strftime("%Y-%m-%d")}
+               "shuffle_partitions": args.partitions,
+               "driver_memory": args.driver_memory or "1g", "date": time.strftime("%Y-%m-%d")}
     rows = []
     for n in args.sizes:
         row = run(n, args, spark)

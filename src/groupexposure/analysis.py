@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._arrays import unique_inverse
-from .core.coded import Coded
+from .core.coded import Coded, exempt_flags
 from .core.control import NONE, Control, compute_control
 from .core.declarations import declaration_issues, possible_control
 from .core.exposures import EntityExposure, canonical_order, entity_exposures, facility_values
@@ -82,7 +82,7 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
         entities=ent,
         kind=kind,
         gsib=ent["is_gsib"].to_numpy(dtype=bool),
-        exempt=_exempt(ent, kind, exempt_kinds),
+        exempt=exempt_flags(ent, kind, exempt_kinds),
         owner=owner,
         owned=owned,
         connections=Connections(dependent=dep, depends_on=on,
@@ -90,15 +90,6 @@ def _code(valid: ValidPortfolio, policy: Policy) -> tuple[Coded, np.ndarray, np.
                                 mutual=con["mutual"].to_numpy(dtype=bool)),
     )
     return coded, obligor, guarantor
-
-
-def _exempt(ent: pd.DataFrame, kind: np.ndarray, exempt_kinds: set[str]) -> np.ndarray:
-    """The policy's exempt kinds, overridden row by row by entities.csv ``exempt`` where given."""
-    by_kind = pd.Series(kind).isin(exempt_kinds).to_numpy()
-    if "exempt" not in ent:
-        return by_kind
-    given = ent["exempt"].reset_index(drop=True)
-    return np.where(given.notna().to_numpy(), given.eq(True).to_numpy(dtype=bool), by_kind)
 
 
 def analyze(

@@ -25,6 +25,7 @@ from groupexposure.engines.spark._load import sorted_table
 from groupexposure.result import COLUMNS
 from tests.conftest import make_book
 from tests.strategies import portfolios
+from tests.test_corruption import corrupted
 
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("the Spark engine's tests need Java (apt install openjdk-17-jre-headless)",
@@ -159,6 +160,136 @@ def test_collect_mode(spark: Any, tmp_path: Path) -> None:
     assert e.loc["A", "own_net"] == 10.0
     assert e.loc["A", "chain_net"] == 10.0
     assert "unknown_entity" in set(got.issues.toPandas()["code"])
+
+
+def bad_cells() -> gx.Portfolio:
+    """One of every bad cell of SPEC §7, each with its reading (a number as text with its unit,
+    inf, a negative amount, an unreadable flag, an unknown product or kind, a percentage,
+    votes above 1, an unreadable guarantee amount, a blank facility_id) and a sovereign that the
+    entities table says is not exempt."""
+    return make_book(
+        ["A", "B", "C", {"entity_id": "G", "kind": "Sovereign "},
+         {"entity_id": "H", "kind": "sovereign", "exempt": False},
+         {"entity_id": "D", "is_gsib": "maybe"}],
+        ownership=[("A", "B", 0.7), ("A", "C", "60%"), ("B", "C", 0.3, 1.2), ("C", "D", "abc"),
+                   ("A", "D", 0.2, "x", "sometimes")],
+        facilities=[{"facility_id": "F1", "obligor_id": "A", "drawn": "3亿元"},
+                    {"facility_id": "F2", "obligor_id": "B", "drawn": "inf"},
+                    {"facility_id": "F3", "obligor_id": "C", "drawn": -5.0, "undrawn": 10,
+                     "product": "Widget"},
+                    {"facility_id": "F4", "obligor_id": "C", "drawn": 7, "provision": "n/a",
+                     "guarantor_id": "G", "guaranteed_amount": "lots"},
+                    {"facility_id": "F5", "obligor_id": "H", "drawn": 9,
+                     "collateral_value": "1e309", "product": " LOAN"},
+                    {"facility_id": "", "obligor_id": "A", "drawn": 2}],
+        connections=[("A", "G", "Guarantee", "perhaps")])
+
+
+def bad_rows() -> gx.Portfolio:
+    """Rows that break rules across rows: unknown entities, self references, an entity given
+    twice with different kinds, repeated ownership rows that add up to control, shares above
+    100%, a facility id used twice, fx rates given twice, the reporting currency at 1.2 and an
+    unreadable rate."""
+    book = make_book(
+        ["A", "B", "C", "D", {"entity_id": "G", "kind": "sovereign"},
+         {"entity_id": "D", "kind": "sovereign", "is_gsib": True}, "E"],
+        ownership=[("A", "B", 0.7), ("C", "B", 0.6), ("A", "Q", 0.6), ("C", "C", 0.2),
+                   ("A", "C", 0.3), ("A", "C", 0.25), ("D", "E", 0.9)],
+        facilities=[{"facility_id": "F1", "obligor_id": "A", "drawn": 5.0,
+                     "guarantor_id": "NOPE"},
+                    {"facility_id": "F1", "obligor_id": "Bx", "drawn": 5.0},
+                    {"facility_id": "F2", "obligor_id": "C", "drawn": 1.0, "currency": "USD"},
+                    {"facility_id": "F3", "obligor_id": "D", "drawn": 3.0, "guarantor_id": "D"},
+                    {"facility_id": "F4", "obligor_id": "E", "drawn": 4.0, "currency": "EUR",
+                     "guarantor_id": "G"},
+                    {"facility_id": "F5", "obligor_id": "E", "drawn": 4.0, "currency": "GBP"}],
+        connections=[("B", "B"), ("B", "ZZ"), ("E", "A")])
+    fx = pd.DataFrame({"currency": ["EUR", "EUR", "CNY", "GBP"], "rate": [7.5, 7.9, 1.2, "bad"]})
+    return gx.Portfolio.from_frames(entities=book.entities, ownership=book.ownership,
+                                    connections=book.connections, facilities=book.facilities,
+                                    fx=fx, capital=book.capital)
+
+
+def same_errors(spark: Any, book: gx.Portfolio, tmp: Path) -> None:
+    """Raise mode: both engines refuse the book with the same issue rows (SPEC §7)."""
+    with pytest.raises(gx.ValidationError) as spark_err:
+        gx.spark.analyze(spark, book, checkpoint_dir=tmp / "raise")
+    with pytest.raises(gx.ValidationError) as one_err:
+        gx.analyze(book)
+    cols = ["severity", "code", "table", "row", "key", "column", "value", "message"]
+    mine, theirs = (e.value.problems[cols].astype(str).sort_values(cols).reset_index(drop=True)
+                    for e in (spark_err, one_err))
+    pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_bad_cells_are_read_as_on_one_machine(spark: Any, tmp_path: Path) -> None:
+    # Every cell-level code of SPEC §7 with the same row, value and message; in collect mode the
+    # same conservative readings give the same four tables (issues worded as collect mode does).
+    book = bad_cells()
+    same_errors(spark, book, tmp_path)
+    got = same_tables(spark, book, tmp_path, grouping="partition", policy="basel",
+                      on_error="collect")
+    codes = set(got.issues.toPandas()["code"])
+    assert {"not_a_number", "non_finite", "negative_amount", "invalid_bool", "unknown_value",
+            "out_of_range", "missing_value", "understated_group"} <= codes
+    g = got.groups.toPandas().set_index("group_id")
+    # H is a sovereign the entities table says is not exempt: its 9 counts (never exempt by kind)
+    assert g.loc["H", "exposure"] == pytest.approx(9.0)
+    e = got.entities.toPandas().set_index("entity_id")
+    # F2's drawn is inf: the facility is left out, so B's own exposure is 0 and its group is named
+    assert e.loc["B", "own_original"] == 0.0
+
+
+def test_bad_rows_are_read_as_on_one_machine(spark: Any, tmp_path: Path) -> None:
+    # The row-spanning rules: unknown ids, self references, repeated keys and rates, the
+    # reporting currency's rate; collect mode reads D as one corporate G-SIB entity, adds A's two
+    # rows in C (55%: control) and uses the higher EUR rate 7.9.
+    book = bad_rows()
+    same_errors(spark, book, tmp_path)
+    got = same_tables(spark, book, tmp_path, grouping="overlapping", policy="basel",
+                      on_error="collect")
+    e = got.entities.toPandas().set_index("entity_id")
+    assert e.loc["C", "ultimate_parent_id"] == "A"
+    assert e.loc["E", "own_original"] == pytest.approx(4.0 * 7.9)
+
+
+def test_parquet_rows_are_numbered_and_exempt_is_read(spark: Any, tmp_path: Path) -> None:
+    # A single Parquet file numbers its rows as a CSV file does; typed cells are checked too.
+    book = make_book(["A", {"entity_id": "S", "kind": "sovereign", "exempt": False}, "B"],
+                     ownership=[("A", "B", 0.6)],
+                     facilities=[{"facility_id": "F1", "obligor_id": "A", "drawn": 10.0},
+                                 {"facility_id": "F2", "obligor_id": "B", "drawn": -3.0},
+                                 {"facility_id": "F3", "obligor_id": "S", "drawn": 400.0}])
+    data = tmp_path / "book"
+    data.mkdir()
+    for name in ("entities", "ownership", "connections", "facilities", "fx"):
+        getattr(book, name).to_parquet(data / f"{name}.parquet", index=False)
+    (data / "capital.json").write_text(json.dumps(book.capital), encoding="utf-8")
+    with pytest.raises(gx.ValidationError) as err:
+        gx.spark.analyze(spark, data, checkpoint_dir=tmp_path / "cp")
+    bad = err.value.problems
+    assert bad[["code", "table", "row", "column"]].values.tolist() == [
+        ["negative_amount", "facilities", 2, "drawn"]]
+    ok = make_book(book.entities.to_dict("records"), ownership=[("A", "B", 0.6)],
+                   facilities=[{"facility_id": "F3", "obligor_id": "S", "drawn": 400.0}])
+    got = same_tables(spark, ok, tmp_path, grouping="partition", policy="basel")
+    # SPEC §1: exempt = false overrides the policy's exempt kinds: 400 of 1000 breaches 25%
+    assert got.groups.toPandas().set_index("group_id").loc["S", "status"] == "breach"
+
+
+@settings(max_examples=3, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=corrupted())
+def test_corrupted_books(spark: Any, tmp_path: Path, case: tuple[gx.Portfolio, str, Any]
+                         ) -> None:
+    book = case[0]
+    try:
+        gx.analyze(book)
+    except gx.ValidationError:
+        same_errors(spark, book, tmp_path)
+    else:
+        same_tables(spark, book, tmp_path, grouping="partition", policy="basel")
+    same_tables(spark, book, tmp_path, grouping="partition", policy="basel", on_error="collect")
 
 
 def test_cli_write_load_check_explain(spark: Any, tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ import pandas as pd
 
 from ..model.issues import ISSUE_CODES, issue, issues_frame
 
-__all__ = ["KEYS", "PROBLEM_FIELDS", "Collector", "external_rows", "key_text", "text"]
+__all__ = ["KEYS", "PROBLEM_FIELDS", "Collector", "collect_wording", "collected", "external_rows",
+           "key_text", "text"]
 
 Fate = Literal["drop", "keep", ""]
 KEYS: dict[str, list[str]] = {
@@ -157,20 +158,28 @@ class Collector:
         return issues_frame(self.raw()[PROBLEM_FIELDS])
 
 
-def collected(problems: pd.DataFrame, dropped: dict[str, set[int]]) -> pd.DataFrame:
-    """The issues of collect mode: a problem on a dropped row stays an error and says so; a problem
-    on a row kept despite it becomes a warning that states the reading used."""
+def collect_wording(problems: pd.DataFrame, gone: np.ndarray) -> pd.DataFrame:
+    """The problems as collect mode words them, row for row (``gone``: the problem's row is left
+    out): a problem on a dropped row stays an error and says so; a problem on a row kept despite
+    it becomes a warning that states the reading used."""
     p = problems.copy()
-    rows = p["row"]
-    gone = np.zeros(len(p), dtype=bool)
-    for table, rset in dropped.items():
-        if rset:
-            gone |= ((p["table"] == table) & rows.isin(list(rset))).to_numpy()
     err = (p["severity"] == "error").to_numpy()
     kept = err & ~gone & (p["fate"] == "keep").to_numpy()
     p.loc[kept, "severity"] = "warning"
     p.loc[kept, "message"] = (p.loc[kept, "message"] + "; used despite the error: "
                               + p.loc[kept, "reading"])
-    lost = err & gone & rows.notna().to_numpy() & (p["code"] != "dropped_dependency").to_numpy()
+    lost = (err & gone & p["row"].notna().to_numpy()
+            & (p["code"] != "dropped_dependency").to_numpy())
     p.loc[lost, "message"] = p.loc[lost, "message"] + "; the row is left out"
-    return issues_frame(p[PROBLEM_FIELDS])
+    return p
+
+
+def collected(problems: pd.DataFrame, dropped: dict[str, set[int]]) -> pd.DataFrame:
+    """The issues of collect mode (see :func:`collect_wording`); ``dropped`` gives the rows left
+    out of each table."""
+    rows = problems["row"]
+    gone = np.zeros(len(problems), dtype=bool)
+    for table, rset in dropped.items():
+        if rset:
+            gone |= ((problems["table"] == table) & rows.isin(list(rset))).to_numpy()
+    return issues_frame(collect_wording(problems, gone)[PROBLEM_FIELDS])

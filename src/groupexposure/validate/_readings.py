@@ -27,7 +27,8 @@ from ..model.schema import TABLES, Capital
 from ._collect import PROBLEM_FIELDS, Collector, collected
 from .columns import CONSERVATIVE_FLAGS
 
-__all__ = ["LEFT_OUT_COLUMNS", "ValidPortfolio", "collect_tables"]
+__all__ = ["LEFT_OUT_COLUMNS", "ValidPortfolio", "collect_tables", "highest_rates",
+           "left_out_rows"]
 
 LEFT_OUT_COLUMNS = ["table", "row", "entity_id", "amount", "what"]
 _SCALE = 1 - 1e-9
@@ -61,7 +62,7 @@ class ValidPortfolio:
         return self.capital.currency
 
 
-def _rates(fx: pd.DataFrame, reporting: str) -> dict[str, float]:
+def highest_rates(fx: pd.DataFrame, reporting: str) -> dict[str, float]:
     """One rate per currency: the highest where several are given (the larger exposure)."""
     ok = fx[fx["currency"].notna() & fx["rate"].notna() & (fx["rate"] > 0)]
     best = ok.groupby("currency")["rate"].max()
@@ -171,9 +172,11 @@ def _lookthrough_shares(own: pd.DataFrame) -> None:
         own["lookthrough_share"] = own["share"].to_numpy(np.float64) * scale
 
 
-def _left_out(frames: dict[str, pd.DataFrame], dropped: dict[str, set[int]], present: set[str],
+def left_out_rows(frames: dict[str, pd.DataFrame], dropped: dict[str, set[int]], present: set[str],
               rates: dict[str, float], self_refs: dict[str, set[int]]) -> pd.DataFrame:
-    """What was left out that can only lower a figure, with the known entities it touches."""
+    """What was left out that can only lower a figure, with the known entities it touches
+    (``present``); ``dropped`` gives each table's rows left out (by ``_row``), ``self_refs`` those
+    of them that referred to themselves (they lower nothing)."""
     parts = []
     fac = frames["facilities"]
     lost = fac[fac["_row"].isin(list(dropped["facilities"]))]
@@ -219,13 +222,13 @@ def collect_tables(frames: dict[str, pd.DataFrame], problems: pd.DataFrame, read
         none: dict[str, set[int]] = {t: set() for t in TABLES}
         return ValidPortfolio(
             encoded=encoded, **{t: frames[t].reset_index(drop=True) for t in TABLES if t != "fx"},
-            fx=_rates(frames["fx"], reporting), capital=capital,
+            fx=highest_rates(frames["fx"], reporting), capital=capital,
             issues=issues_frame(problems[PROBLEM_FIELDS]), row_counts=_counts(read, none, none))
     dropped = _rows_with(problems, "error", "drop")
     out = Collector()
     kept = {t: f[~f["_row"].isin(list(dropped[t]))].copy() for t, f in frames.items()}
     kept["entities"] = _merge_entities(kept["entities"])
-    rates = _rates(kept["fx"], reporting)
+    rates = highest_rates(kept["fx"], reporting)
     _cascade(kept, set(frames["entities"]["entity_id"].dropna()), rates, out)
     cascade = out.raw()
     for t, rows in _rows_with(cascade, "error", "drop").items():
@@ -239,7 +242,7 @@ def collect_tables(frames: dict[str, pd.DataFrame], problems: pd.DataFrame, read
         _lookthrough_shares(kept["ownership"])
     self_refs = _rows_with(problems[problems["code"] == "self_reference"], "error", "drop")
     present = set(kept["entities"]["entity_id"].dropna())
-    left = _left_out(frames, dropped, present, rates, self_refs)
+    left = left_out_rows(frames, dropped, present, rates, self_refs)
     issues = collected(pd.concat([problems, cascade], ignore_index=True), dropped)
     for t in ("facilities",):
         kept[t] = kept[t].drop(columns=["_guarantor_given"], errors="ignore")

@@ -271,18 +271,20 @@ def _enum_column(table: str, spec: ColumnSpec, frame: pd.DataFrame, policy: Poli
     frame[spec.name] = txt.where(~blank, spec.default)
 
 
-def convert(table: str, raw: pd.DataFrame, *, policy: Policy | None = None
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def convert(table: str, raw: pd.DataFrame, *, policy: Policy | None = None,
+            rows: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Typed columns for one table, and every unconvertible, missing or out-of-range cell.
 
     Returns the typed frame (with ``_row``, the 1-based data row) and the problems (the issue
     columns plus ``fate`` and ``reading``). A bad cell holds the reading collect mode uses; the
-    ``policy`` decides the reading of an unknown product (its highest CCF).
+    ``policy`` decides the reading of an unknown product (its highest CCF). ``rows`` gives the
+    data rows' numbers where ``raw`` is a slice of a table (a Spark partition); by default they
+    are 1, 2, ...
     """
     out = Collector()
     raw = raw.reset_index(drop=True)
     frame = raw.copy()
-    frame["_row"] = np.arange(1, len(frame) + 1)
+    frame["_row"] = np.arange(1, len(frame) + 1) if rows is None else rows
     for spec in columns(table):
         if spec.name not in frame:
             frame[spec.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)

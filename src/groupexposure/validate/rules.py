@@ -38,12 +38,29 @@ from ._collect import KEYS, PROBLEM_FIELDS, Collector, external_rows, text
 from ._readings import ValidPortfolio, collect_tables
 from .columns import convert
 
-__all__ = ["KEYS", "OnError", "ValidPortfolio", "external_rows", "validate"]
+__all__ = ["KEYS", "READINGS", "OnError", "ValidPortfolio", "external_rows", "fx_rules", "validate"]
 
 OnError = Literal["raise", "collect"]
 FATAL_CODES = frozenset({"missing_file", "unreadable_file", "missing_column", "missing_dependency",
                          "invalid_capital", "duplicate_column", "ambiguous_table"})
 SUM_TOLERANCE = 1e-9
+
+
+#: The reading collect mode uses for a row-spanning problem it keeps (SPEC §7), by code and table
+#: (a problem not named here leaves its row out); the Spark engine words its problems from it.
+READINGS: dict[tuple[str, str], str] = {
+    ("unknown_entity", "facilities"): "the guarantee is ignored: the exposure stays with the "
+                                      "obligor",  # an unknown guarantor; an obligor drops the row
+    ("self_reference", "facilities"): "the guarantee is ignored: the exposure stays with the "
+                                      "obligor",
+    ("duplicate", "entities"): "the rows are read as one entity: kind corporate where they "
+                               "disagree, G-SIB where any says so",
+    ("duplicate", "ownership"): "every row counts (the holdings are added: more control, never "
+                                "less)",
+    ("duplicate", "facilities"): "every row is counted",
+    ("duplicate", "fx"): "the highest of its rates is used (the larger exposure)",
+    ("sum_above_one", "ownership"): "every holding counts (more control, never less)",
+}
 
 
 def _check_columns(table: str, raw: pd.DataFrame, source: str, out: Collector) -> None:
@@ -147,8 +164,7 @@ def _references(table: str, frame: pd.DataFrame, column: str, codes: np.ndarray,
     guarantee = table == "facilities" and column == "guarantor_id"
     out.add(table, frame, unknown, "unknown_entity", column, msg,
             fate="keep" if guarantee else "drop",
-            reading="the guarantee is ignored: the exposure stays with the obligor"
-            if guarantee else "")
+            reading=READINGS["unknown_entity", "facilities"] if guarantee else "")
     if guarantee:
         frame.loc[unknown, "guarantor_id"] = None
 
@@ -213,7 +229,7 @@ def _ownership_sums(frame: pd.DataFrame, owned: np.ndarray, out: Collector) -> N
                      + total[over].map(lambda v: f"{v:.6g}") + ", above 1 ("
                      + sub["owned_id"].map(listing).astype(str) + ")")
         out.add("ownership", frame, over, "sum_above_one", col, msg, value=vals, fate="keep",
-                reading="every holding counts (more control, never less)")
+                reading=READINGS["sum_above_one", "ownership"])
 
 
 def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: Collector) -> None:
@@ -304,7 +320,7 @@ def _typed(portfolio: Portfolio, policy: Policy, out: Collector, pool: ThreadPoo
     return {t: done[t][0] for t in TABLES}
 
 
-def _fx_rules(fx: pd.DataFrame, fac: pd.DataFrame, reporting: str, policy: Policy,
+def fx_rules(fx: pd.DataFrame, fac: pd.DataFrame, reporting: str, policy: Policy,
               out: Collector) -> None:
     """Rates: one per currency (the higher of two different ones is used), the reporting
     currency at 1, and a rate for every facility's currency."""
@@ -317,7 +333,7 @@ def _fx_rules(fx: pd.DataFrame, fac: pd.DataFrame, reporting: str, policy: Polic
         out.rule("fx", fx, same, "repeated_rate", "currency",
                  "currency {currency} is given more than once with the same rate {rate}; one is used")
     _duplicates("fx", fx[~same.to_numpy()].copy(), ["currency"], out,
-                reading="the highest of its rates is used (the larger exposure)")
+                reading=READINGS["duplicate", "fx"])
     fx_bad = fx["currency"].eq(reporting) & fx["rate"].notna() & fx["rate"].ne(1.0)
     out.add("fx", fx, fx_bad, "out_of_range", "rate",
             f"the rate of the reporting currency {reporting} must be 1; got "
@@ -348,14 +364,13 @@ def _cross_rules(frames: dict[str, pd.DataFrame], capital: Capital, policy: Poli
     for (table, col), code in zip(refs, codes, strict=True):
         _references(table, frames[table], col, code, known, out)
     _duplicates("entities", ent, ["entity_id"], out, keys=entity_codes,
-                reading="the rows are read as one entity: kind corporate where they disagree, "
-                "G-SIB where any says so")
+                reading=READINGS["duplicate", "entities"])
     _similar_ids(ent, out)
     n_ids = known.size
     own_o, own_s = codes[0], codes[1]
     pair = np.where((own_o >= 0) & (own_s >= 0), own_o * max(n_ids, 1) + own_s, -1)
     _duplicates("ownership", own, ["owner_id", "owned_id"], out, keys=pair,
-                reading="every row counts (the holdings are added: more control, never less)")
+                reading=READINGS["duplicate", "ownership"])
     out.rule("ownership", own, own["owner_id"].notna() & (own["owner_id"] == own["owned_id"]),
              "self_reference", "owned_id",
              "an entity cannot own itself (owner_id = owned_id = {owner_id})")
@@ -370,13 +385,13 @@ def _cross_rules(frames: dict[str, pd.DataFrame], capital: Capital, policy: Poli
              & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
              "a connection must join two different entities; got {dependent_id} on both ends")
     _duplicates("facilities", fac, ["facility_id"], out, distinct=fac_distinct.result(),
-                reading="every row is counted")
+                reading=READINGS["duplicate", "facilities"])
     same = (fac["guarantor_id"].notna() & (fac["guarantor_id"] == fac["obligor_id"])).to_numpy()
     out.rule("facilities", fac, same, "self_reference", "guarantor_id",
              "the guarantor must differ from the obligor; got {obligor_id} as both", fate="keep",
-             reading="the guarantee is ignored: the exposure stays with the obligor")
+             reading=READINGS["self_reference", "facilities"])
     fac.loc[same, "guarantor_id"] = None
-    _fx_rules(fx, fac, capital.currency, policy, out)
+    fx_rules(fx, fac, capital.currency, policy, out)
     return known, [entity_codes, *codes]
 
 

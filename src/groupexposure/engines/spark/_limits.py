@@ -71,9 +71,8 @@ def group_standing(members: DataFrame, entities: DataFrame, policy: Policy, capi
                    fx: dict[str, float]) -> DataFrame:
     """Per group: the §8 sums and the standing (group rules; single rules for a group of one)."""
     from pyspark.sql import functions as F
-    exempt = [k.value for k in policy.exempt_kinds]
     m = members.select("group_id", "entity_id").join(entities, "entity_id").withColumns({
-        "_exempt": F.col("kind").isin(*exempt), "_bank": F.col("kind") == "bank"})
+        "_exempt": F.col("exempt"), "_bank": F.col("kind") == "bank"})
     m = m.withColumns({
         "exempt_part": F.when(F.col("_exempt"), F.col("own_net")).otherwise(0.0),
         "counted": F.when(F.col("_exempt"), 0.0).otherwise(F.col("own_net")),
@@ -106,7 +105,7 @@ def entity_standing(entities: DataFrame, policy: Policy, capital: Capital, fx: d
         return entities.select("entity_id", F.lit(None).cast("double").alias("ratio"),
                                F.lit(None).cast("double").alias("limit"),
                                F.lit(None).cast("string").alias("status"), F.lit("").alias("rule"))
-    exempt = F.col("kind").isin(*[k.value for k in policy.exempt_kinds])
+    exempt = F.col("exempt")
     e = entities.select(
         "entity_id", F.when(exempt, 0.0).otherwise(F.col("own_net")).alias("exposure"),
         F.when(exempt, 0.0).otherwise(F.col("loans")).alias("loans"), "kind",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ...core.coded import Coded
+from ...core.coded import Coded, exempt_flags
 from ...core.control import Control
 from ...core.exposures import EntityExposure, facility_values
 from ...core.groups import Connections, Groups
@@ -109,7 +109,7 @@ def load(directory: Path) -> AnalysisResult:
     coded = Coded(
         ids=ids, id_text=pa.array(ids, type=pa.large_string()), entities=ent, kind=kind,
         gsib=ent["is_gsib"].to_numpy(bool),
-        exempt=pd.Series(kind).isin([k.value for k in policy.exempt_kinds]).to_numpy(),
+        exempt=exempt_flags(ent, kind, {k.value for k in policy.exempt_kinds}),
         owner=_codes(index, own["owner_id"]), owned=_codes(index, own["owned_id"]),
         connections=Connections(
             dependent=_codes(index, con["dependent_id"]), depends_on=_codes(index,

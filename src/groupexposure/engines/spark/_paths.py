@@ -34,6 +34,10 @@ def _labels(ctl: SparkControl, ownership: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
     ent = ctl.entities.where("immediate is not null").select(
         F.col("entity_id").alias("x"), F.col("immediate").alias("c"), "unit")
+    # repeated (owner, owned) rows, kept by collect mode, are one holding: the rows added
+    ownership = ownership.groupBy("owner_id", "owned_id").agg(
+        F.sum("share").alias("share"), F.sum("voting").alias("voting"),
+        F.bool_or("control").alias("control"))
     link = ownership.select(F.col("owner_id").alias("c"), F.col("owned_id").alias("x"),
                             "share", "voting", F.col("control").alias("flag"))
     d = ent.join(link, ["c", "x"], "left")

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ...model.issues import issue
+from ...model.issues import issue, issues_frame
 from ...model.policy import Policy
 from ...model.schema import TABLES, Capital
+from ...validate.summary import collect_report
 from ._amounts import chain_net, entity_sums, facility_frame, lookthrough
 from ._control import SparkControl, control
 from ._groups import overlapping, partition
@@ -40,11 +41,11 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
         t0 = now
         log.info("spark stage %s: %.1f s", stage, timings[stage])
 
-    raw = read_source(cp.spark, source, capital)
+    raw = read_source(cp.spark, source, pol, capital)
     raw = Tables(**{t: cp.save(raw.frame(t), f"input-{t}") for t in TABLES},
                  capital=raw.capital)  # every rule below reads files, not the source again
     cap = Capital.model_validate(raw.capital)
-    tables, issues, rates = validate_tables(raw, pol, on_error)
+    tables, issues, rates, left_out = validate_tables(raw, pol, on_error)
     clean = not (issues["severity"] == "error").any()  # then the tables are the saved inputs
     ent, own, con, fac = (tables.frame(t) if clean else cp.save(tables.frame(t), t)
                           for t in ("entities", "ownership", "connections", "facilities"))
@@ -53,13 +54,16 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
     lap("control")
     build = overlapping if grouping == "overlapping" else partition
     members = cp.save(build(cp, ctl, con), "members")
+    issues = pd.concat([issues, _understated(members, left_out)], ignore_index=True)
     lap("groups")
     values = cp.save(facility_frame(fac, ent, pol, rates), "facility_values")
     amounts = cp.save(entity_sums(values, ent), "amounts")
     chain = chain_net(amounts, ctl.pairs)
     look = lookthrough(cp, amounts, own)
     lap("exposures")
-    info = ent.select("entity_id", "name", "kind", "is_gsib").join(amounts, "entity_id")
+    exempt = F.coalesce("exempt", F.col("kind").isin(*[k.value for k in pol.exempt_kinds]))
+    info = ent.select("entity_id", "name", "kind", "is_gsib", exempt.alias("exempt")).join(
+        amounts, "entity_id")  # exempt: the entities table's, else the policy's kinds (SPEC §1)
     info = cp.save(info, "entity_info")
     gtab = cp.save(group_standing(members, info, pol, cap, rates), "groups")
     etab = cp.save(entity_standing(info, pol, cap, rates), "entity_standing")
@@ -86,6 +90,18 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
                "entity_rules": etab.select("entity_id", "rule")})
     lap("tables")
     return result
+
+
+def _understated(members: DataFrame, left_out: pd.DataFrame) -> pd.DataFrame:
+    """Collect mode: the groups whose figures may be understated, by the single-machine
+    :func:`~groupexposure.validate.summary.collect_report` on the memberships of the entities
+    the rows left out touch (collected to the driver: few)."""
+    from pyspark.sql import functions as F
+    if left_out.empty:
+        return issues_frame([])
+    touched = left_out["entity_id"].dropna().astype(str).unique().tolist()
+    hit = members.where(F.col("entity_id").isin(*touched)).select("group_id", "entity_id")
+    return collect_report(left_out, hit.toPandas())[1]
 
 
 def _issues(cp: Checkpoints, ctl: SparkControl, values: DataFrame, ent: DataFrame,

@@ -3,44 +3,54 @@
 A source is a directory (Parquet files ``entities.parquet`` ... as files or Spark directories; any
 other format is read by the single-machine reader and handed to Spark), a
 :class:`~groupexposure.Portfolio`, or a mapping of table name to a Spark DataFrame, a table name
-in the catalog or a Parquet path. Cells are cast from whatever type they arrive in (text from a
-CSV file, numbers from Parquet) to the types of SPEC §1; blank identifiers are missing.
+in the catalog or a Parquet path. Cells are typed from whatever type they arrive in (text from a
+CSV file, numbers from Parquet) by the single-machine reader, run in a pandas UDF: the same codes,
+messages and conservative readings for a bad cell as on one machine (SPEC §1, §7). A single
+Parquet file's rows are numbered as a CSV file's are (from Spark's ``_metadata.row_index``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ...io.files import load_portfolio
+from ...model.policy import Policy
 from ...model.portfolio import Portfolio
-from ...model.schema import TABLES
+from ...model.schema import TABLES, columns
+from ...validate._collect import PROBLEM_FIELDS
+from ...validate.columns import convert
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
-__all__ = ["Tables", "read_source"]
+__all__ = ["BOOKKEEPING", "Tables", "read_source"]
 
-#: column -> (Spark type, default) for every column the engine reads; ``None``: stays missing.
-COLUMNS: dict[str, dict[str, tuple[str, Any]]] = {
-    "entities": {"entity_id": ("id", None), "name": ("string", None),
-                 "kind": ("string", "corporate"), "is_gsib": ("boolean", False)},
-    "ownership": {"owner_id": ("id", None), "owned_id": ("id", None), "share": ("double", None),
-                  "voting": ("double", None), "control": ("boolean", False)},
-    "connections": {"dependent_id": ("id", None), "depends_on_id": ("id", None),
-                    "kind": ("string", "economic_dependence"), "mutual": ("boolean", False)},
-    "facilities": {"facility_id": ("id", None), "obligor_id": ("id", None),
-                   "product": ("string", "loan"), "drawn": ("double", 0.0),
-                   "undrawn": ("double", 0.0), "ccf": ("double", None),
-                   "provision": ("double", 0.0), "currency": ("id", None),
-                   "guarantor_id": ("id", None), "guaranteed_amount": ("double", None),
-                   "collateral_value": ("double", 0.0)},
-    "fx": {"currency": ("id", None), "rate": ("double", None)},
+#: The columns the reader adds for validation: ``_rid`` (the row's number, or Spark's row id where
+#: the table has no order), ``_drop`` (collect mode leaves the row out), ``_problems`` (the row's
+#: cell problems as JSON, null for none) and ``_guarantor_given``.
+BOOKKEEPING = ("_rid", "_drop", "_problems", "_guarantor_given")
+
+#: column -> Spark type, for every column the engine reads (typed and defaulted by ``convert``).
+COLUMNS: dict[str, dict[str, str]] = {
+    "entities": {"entity_id": "string", "name": "string", "kind": "string", "is_gsib": "boolean",
+                 "exempt": "boolean"},
+    "ownership": {"owner_id": "string", "owned_id": "string", "share": "double",
+                  "voting": "double", "control": "boolean"},
+    "connections": {"dependent_id": "string", "depends_on_id": "string", "kind": "string",
+                    "mutual": "boolean"},
+    "facilities": {"facility_id": "string", "obligor_id": "string", "product": "string",
+                   "drawn": "double", "undrawn": "double", "ccf": "double",
+                   "provision": "double", "currency": "string", "guarantor_id": "string",
+                   "guaranteed_amount": "double", "collateral_value": "double"},
+    "fx": {"currency": "string", "rate": "double"},
 }
 REQUIRED = ("entities", "ownership", "facilities")
 
@@ -65,7 +75,8 @@ def _from_pandas(spark: SparkSession, table: str, frame: pd.DataFrame) -> DataFr
     """A pandas table as a Spark one of text cells (as a CSV file reads), row numbers kept."""
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    cols = [c for c in frame.columns if c in COLUMNS[table]]
+    known = {spec.name for spec in columns(table)}
+    cols = [c for c in frame.columns if c in known]
     text = [[None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
              for v in frame[c].astype(object)] for c in cols]
     schema = StructType([*(StructField(c, StringType()) for c in cols),
@@ -74,40 +85,92 @@ def _from_pandas(spark: SparkSession, table: str, frame: pd.DataFrame) -> DataFr
     return spark.createDataFrame(records, schema)
 
 
-def _typed(table: str, df: DataFrame) -> DataFrame:
-    """Every column of the table, cast to its type, defaults filled, extra columns left out."""
+def _schema(table: str) -> StructType:
+    """The typed table's Spark schema: the engine's columns, ``_row``, the bookkeeping columns
+    (:data:`BOOKKEEPING`) and, for facilities, ``_guarantor_given`` (the guarantor of a guarantee
+    ignored because its amount was unreadable)."""
+    from pyspark.sql import types as T
+    kinds = {"string": T.StringType(), "double": T.DoubleType(), "boolean": T.BooleanType()}
+    return T.StructType([*(T.StructField(c, kinds[k]) for c, k in COLUMNS[table].items()),
+                         T.StructField("_row", T.LongType()), T.StructField("_rid", T.LongType()),
+                         T.StructField("_drop", T.BooleanType()),
+                         T.StructField("_problems", T.StringType()),
+                         *([T.StructField("_guarantor_given", T.StringType())]
+                           if table == "facilities" else [])])
+
+
+def _typed(table: str, df: DataFrame, policy: Policy) -> DataFrame:
+    """Every column of the table typed by the single-machine reader, one partition at a time.
+
+    :func:`~groupexposure.validate.columns.convert` runs on each Arrow batch in a pandas UDF, so
+    a bad cell gets the same code, message and conservative reading as on one machine (SPEC §7):
+    the typed cell holds the reading, ``_drop`` marks a row no reading can use and
+    ``_problems`` carries the row's problems. Extra columns are left out. A table without row
+    numbers (Parquet parts, a catalog table) numbers its rows by Spark's row id inside the UDF
+    (so that a blank ``facility_id`` still gets a name of its own) and reports no row.
+    """
     from pyspark.sql import functions as F
 
-    out = []
-    for name, (kind, default) in COLUMNS[table].items():
-        col = F.col(name) if name in df.columns else F.lit(None)
-        if kind == "id":
-            col = F.trim(col.cast("string"))
-            col = F.when(col == "", None).otherwise(col)
-        elif kind == "boolean":
-            col = F.when(F.trim(col.cast("string")) == "", None).otherwise(col).cast("boolean")
-        else:
-            col = col.cast(kind)
-        if kind == "string" and default is not None:
-            col = F.when(F.trim(col) == "", None).otherwise(F.lower(F.trim(col)))
-        if default is not None:
-            col = F.coalesce(col, F.lit(default))
-        out.append(col.alias(name))
-    row = F.col("_row") if "_row" in df.columns else F.lit(None).cast("long")
-    typed = df.select(*out, row.alias("_row"))
-    if table == "ownership":
-        # votes not given are the share (SPEC §1); only votes given are checked for their range
-        typed = typed.withColumns({"_voting_given": F.col("voting").isNotNull(),
-                                   "voting": F.coalesce("voting", "share")})
+    known = {spec.name for spec in columns(table)}
+    given = [c for c in df.columns if c in known]
+    ordered = "_row" in df.columns
+    row = F.col("_row").cast("long") if ordered else F.monotonically_increasing_id() + 1
+    names = list(COLUMNS[table])
+    extra = ["_guarantor_given"] if table == "facilities" else []
+    text = [c for c, kind in COLUMNS[table].items() if kind == "string"] + extra
+
+    def typed_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for raw in batches:
+            rows = raw.pop("_row").to_numpy(dtype="int64")
+            frame, problems = convert(table, raw, policy=policy, rows=rows)
+            yield _batch_out(frame, problems, names + extra, ordered, text)
+
+    typed = df.select(*given, row.alias("_row")).mapInPandas(typed_batches, _schema(table))
+    if table == "ownership":  # votes not given (or unreadable) are the share (SPEC §1)
+        typed = typed.withColumn("voting", F.coalesce("voting", "share"))
     return typed
 
 
+def _batch_out(frame: pd.DataFrame, problems: pd.DataFrame, names: list[str], ordered: bool,
+               text: list[str]) -> pd.DataFrame:
+    """One converted batch as the UDF's output: the typed columns, ``_row`` and the bookkeeping
+    columns; each row's problems as JSON records (the issue fields, ``fate``, ``reading``,
+    ``rid``)."""
+    out = frame.reindex(columns=names).copy()
+    out["_rid"] = frame["_row"].to_numpy()
+    out["_drop"] = False
+    out["_problems"] = None
+    if len(problems):
+        at = pd.Series(np.arange(len(frame)), index=frame["_row"].to_numpy())
+        rid = problems["row"].to_numpy(dtype="int64")
+        pos = at.reindex(rid).to_numpy(dtype="int64")
+        out.loc[np.unique(pos[(problems["fate"] == "drop").to_numpy()]), "_drop"] = True
+        records: dict[int, list[dict[str, Any]]] = {}
+        for i, found in enumerate(problems[[*PROBLEM_FIELDS, "fate", "reading"]]
+                                  .to_dict("records")):
+            rec = {str(k): v for k, v in found.items()}
+            rec["rid"] = int(rid[i])
+            rec["row"] = int(rid[i]) if ordered else None
+            records.setdefault(int(pos[i]), []).append(rec)
+        for p, recs in records.items():
+            out.at[p, "_problems"] = json.dumps(recs, ensure_ascii=False)
+    out["_row"] = frame["_row"].to_numpy() if ordered else None
+    for c in text:  # plain objects: Arrow-backed or all-NaN columns would not convert
+        col = out[c].astype(object)
+        out[c] = col.where(col.notna(), None)
+    return out
+
+
 def _read_dir(spark: SparkSession, directory: Path) -> tuple[dict[str, DataFrame], dict[str, Any]]:
+    from pyspark.sql import functions as F
     frames: dict[str, DataFrame] = {}
     parquet = {t: directory / f"{t}.parquet" for t in TABLES}
     if all(parquet[t].exists() for t in REQUIRED):
         for t, p in parquet.items():
-            if p.exists():
+            if p.is_file():  # one file: its rows are numbered as a CSV file's are
+                frames[t] = spark.read.parquet(str(p)).withColumn(
+                    "_row", F.col("_metadata.row_index") + 1)
+            elif p.exists():  # a directory of parts: rows have no order
                 frames[t] = spark.read.parquet(str(p))
         capital_path = directory / "capital.json"
         if not capital_path.exists():
@@ -125,9 +188,10 @@ def _read_portfolio(spark: SparkSession, book: Portfolio
     return frames, dict(book.capital or {})
 
 
-def read_source(spark: SparkSession, source: Any, capital: Mapping[str, Any] | None = None
-                ) -> Tables:
-    """The typed tables of ``source`` (see the module docstring)."""
+def read_source(spark: SparkSession, source: Any, policy: Policy,
+                capital: Mapping[str, Any] | None = None) -> Tables:
+    """The typed tables of ``source`` (see the module docstring); the ``policy`` gives the
+    reading of an unknown product (its highest CCF)."""
     from pyspark.sql import DataFrame as SparkFrame
 
     if isinstance(source, Portfolio):
@@ -168,5 +232,5 @@ def read_source(spark: SparkSession, source: Any, capital: Mapping[str, Any] | N
         df = frames.get(t)
         if df is None:
             df = spark.createDataFrame([], "entity_id string").limit(0)
-        typed[t] = _typed(t, df)
+        typed[t] = _typed(t, df, policy)
     return Tables(**typed, capital=cap)

@@ -12,14 +12,17 @@ duplicate key, and holdings above one, all count (SPEC §7: never less conservat
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ...model.issues import ValidationError, close_matches, issue, issues_frame
+from ...model.issues import ISSUE_CODES, ValidationError, close_matches, issues_frame
 from ...model.policy import Policy
-from ...validate.rules import KEYS, SUM_TOLERANCE
-from ._read import Tables
+from ...validate._collect import PROBLEM_FIELDS, Collector, collect_wording
+from ...validate._readings import LEFT_OUT_COLUMNS, highest_rates, left_out_rows
+from ...validate.rules import KEYS, READINGS, SUM_TOLERANCE, fx_rules
+from ._read import BOOKKEEPING, Tables
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -56,11 +59,12 @@ def _problem(code: str, table: str, column: str, value: Column, frame: DataFrame
              extra: Column | None = None, number: Column | None = None,
              rows: Column | None = None) -> DataFrame:
     """Problem rows of one rule in one shape, so that every rule is collected in one job:
-    (code, table, column, value, row, key, extra, number, rows)."""
+    (code, table, column, value, row, rid, key, extra, number, rows)."""
     from pyspark.sql import functions as F
     return frame.select(
         F.lit(code).alias("code"), F.lit(table).alias("table"), F.lit(column).alias("column"),
-        value.cast("string").alias("value"), F.col("_row").alias("row"), _key(table).alias("key"),
+        value.cast("string").alias("value"), F.col("_row").alias("row"), F.col("_rid").alias("rid"),
+        _key(table).alias("key"),
         (extra if extra is not None else F.lit(None)).cast("string").alias("extra"),
         (number if number is not None else F.lit(None)).cast("double").alias("number"),
         (rows if rows is not None else F.lit(None)).cast("array<long>").alias("rows"))
@@ -77,7 +81,7 @@ def _rules(t: Tables, reporting: str, known_ccy: list[str]) -> DataFrame:
     parts = [_union(refs).join(ids, F.col("value") == F.col("_id"), "left_anti")]
     keyed = []
     for table, cols in (("entities", ["entity_id"]), ("ownership", ["owner_id", "owned_id"]),
-                        ("facilities", ["facility_id"]), ("fx", ["currency"])):
+                        ("facilities", ["facility_id"])):  # fx: fx_rules, on the driver
         frame = t.frame(table).where(" and ".join(f"{c} is not null" for c in cols))
         value = F.col(cols[0]) if len(cols) == 1 else F.concat(cols[0], F.lit(" → "), cols[1])
         keyed.append(_problem("duplicate", table, cols[-1] if len(cols) == 1 else cols[0], value,
@@ -97,11 +101,7 @@ def _rules(t: Tables, reporting: str, known_ccy: list[str]) -> DataFrame:
     summed = own.where("owned_id is not null").withColumns({
         f"_t_{c}": F.sum(F.when(F.expr(rule), F.col(c))).over(by_owned)
         for c, rule in in_range.items()})
-    for col, low in (("share", ">"), ("voting", ">=")):
-        given = "_voting_given" if col == "voting" else "true"
-        bad = own.where(f"{given} and {col} is not null and not ({col} {low} 0 and {col} <= 1)")
-        parts.append(_problem("out_of_range", "ownership", col, F.col(col), bad,
-                              number=F.col(col)))
+    for col in ("share", "voting"):  # a share or vote out of range is convert's, per cell
         over = summed.where(F.expr(in_range[col]) & (F.col(f"_t_{col}") > 1 + SUM_TOLERANCE))
         parts.append(_problem("sum_above_one", "ownership", col, F.col(col), over,
                               extra=F.concat("owned_id", F.lit("\t"), "owner_id"),
@@ -119,39 +119,42 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return out
 
 
-def _messages(rows: list[dict[str, Any]], hint: Any) -> list[Any]:
-    """The issue rows, with the single-machine engine's messages."""
-    out: list[Any] = []
+def _messages(rows: list[dict[str, Any]], hint: Any, known: list[str]) -> list[dict[str, Any]]:
+    """The problem records of the structural rules, with the single-machine engine's messages,
+    fates and readings (:data:`~groupexposure.validate.rules.READINGS`)."""
+    out: list[dict[str, Any]] = []
     sums: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def add(r: dict[str, Any], value: Any, msg: str) -> None:
+        code, table, col = r["code"], r["table"], r["column"]
+        kept = (code, table) in READINGS and not (code == "unknown_entity"
+                                                  and col != "guarantor_id")
+        out.append({"severity": ISSUE_CODES[code].severity, "code": code, "table": table,
+                    "row": r["row"], "key": r["key"], "column": col, "value": value,
+                    "message": msg, "fate": "keep" if kept else "drop",
+                    "reading": READINGS[code, table] if kept else "", "rid": r["rid"]})
+
     for r in rows:
         code, table, col, v = r["code"], r["table"], r["column"], r["value"]
-        where = {"row": r["row"], "key": r["key"], "column": col}
         if code == "unknown_entity":
-            msg = f"{col} {v} is not in entities.csv{hint(v)}"
+            add(r, v, f"{col} {v} is not in entities.csv{hint(v)}")
         elif code == "duplicate":
             rws = [x for x in (r["rows"] or []) if x is not None]
             what = " and ".join(KEYS[table])
-            msg = (f"{what} must be unique; the same value is in rows {', '.join(map(str, rws))} "
-                   f"(first at row {min(rws) if rws else ''})")
+            add(r, v, f"{what} must be unique; the same value is in rows "
+                f"{', '.join(map(str, rws))} (first at row {min(rws) if rws else ''})")
         elif code == "self_reference":
-            msg = {"ownership": "an entity cannot own itself (owner_id = owned_id = {0})",
-                   "connections": "a connection must join two different entities; got {0} on "
-                   "both ends",
-                   "facilities": "the guarantor must differ from the obligor; got {0} as both"
-                   }[table].format(r["extra"])
-        elif code == "out_of_range":
-            x = float(r["number"])
-            v = _g(x)
-            rng = "a number in (0, 1]" if col == "share" else "a number in [0, 1]"
-            msg = f"{col} must be {rng}; got {v}" + (f" — did you mean {x / 100:.4g}?"
-                                                      if 1 < x <= 100 else "")
+            add(r, v, {"ownership": "an entity cannot own itself (owner_id = owned_id = {0})",
+                       "connections": "a connection must join two different entities; got {0} "
+                       "on both ends",
+                       "facilities": "the guarantor must differ from the obligor; got {0} as both"
+                       }[table].format(r["extra"]))
         elif code == "sum_above_one":
             owned, _ = str(r["extra"]).split("\t", 1)
             sums.setdefault((col, owned), []).append(r)
-            continue
-        else:  # missing_fx_rate: the message is finished by the caller (it knows the rates)
-            msg = ""
-        out.append((code, table, where, v, msg))
+        else:
+            add(r, v, f"currency {v} has no rate in fx.csv; rates are given for "
+                f"{', '.join(known)} (never treated as 1)")
     for (col, owned), recs in sums.items():
         pairs = sorted((str(r["extra"]).split("\t", 1)[1], float(r["number"])) for r in recs)
         listing = ", ".join(f"{o} {v:.4g}" for o, v in pairs)
@@ -160,25 +163,26 @@ def _messages(rows: list[dict[str, Any]], hint: Any) -> list[Any]:
             total += float(rec["number"])
         what = "shares" if col == "share" else "voting rights"
         for rec in recs:
-            out.append(("sum_above_one", "ownership", {"row": rec["row"], "key": rec["key"],
-                                                       "column": col}, _g(float(rec["number"])),
-                        f"the {what} held in {owned} add up to {total:.6g}, above 1 ({listing})"))
+            add(rec, _g(float(rec["number"])),
+                f"the {what} held in {owned} add up to {total:.6g}, above 1 ({listing})")
     return out
 
 
-def validate_tables(t: Tables, policy: Policy, on_error: str) -> tuple[Tables, pd.DataFrame,
-                                                                        dict[str, float]]:
-    """The checked tables (bad rows dropped in collect mode), the issue rows and the fx rates.
+def validate_tables(t: Tables, policy: Policy, on_error: str
+                    ) -> tuple[Tables, pd.DataFrame, dict[str, float], pd.DataFrame]:
+    """The checked tables (bad rows dropped in collect mode), the issue rows, the fx rates and
+    what collect mode left out (:func:`~groupexposure.validate._readings.left_out_rows`).
 
-    Three Spark jobs whatever the book: the rates, the entity ids when there are few (for the
-    "did you mean" hints), and every rule's failing rows at once.
+    Cells are checked where they are read (:func:`._read.read_source`); here a few Spark jobs
+    whatever the book: the fx table (checked on the driver by the single-machine rules), the
+    entity ids when there are few (for the "did you mean" hints), every rule's failing rows at
+    once, and the cell problems.
     """
     if on_error not in ("raise", "collect"):
         raise ValueError(f"on_error must be 'raise' or 'collect'; got {on_error!r}")
     reporting = str(t.capital.get("currency", "CNY"))
-    rates = {str(r["currency"]): float(r["rate"]) for r in t.fx.where(
-        "currency is not null and rate is not null and rate > 0").collect()}
-    known = sorted(set(rates) | {reporting})
+    found, rates = _fx(t, policy, reporting)
+    known = sorted(rates)
     rows = [r.asDict() for r in _rules(t, reporting, known).collect()]
     pool: list[str] | None = None
     if any(r["code"] == "unknown_entity" for r in rows):
@@ -193,50 +197,152 @@ def validate_tables(t: Tables, policy: Policy, on_error: str) -> tuple[Tables, p
             hints[v] = f" — did you mean {' or '.join(near)}?" if near else ""
         return hints[v]
 
-    out = []
-    for code, table, where, value, msg in _messages(rows, hint):
-        if code == "missing_fx_rate":
-            msg = (f"currency {value} has no rate in fx.csv; rates are given for "
-                   f"{', '.join(known)} (never treated as 1)")
-        out.append(issue(code, table, value=value, message=msg, **where))
-    for ccy in sorted(policy.currencies_needed - set(known)):
-        out.append(issue("missing_fx_rate", "fx", column="currency", value=ccy,
-                         message=f"policy {policy.name} states a limit in {ccy}; fx.csv needs a "
-                         f"{ccy} rate (reporting currency {reporting})"))
-    issues = issues_frame(out)
-    errors = issues["severity"] == "error"
-    if errors.any() and (on_error == "raise" or (errors & issues["row"].isna()
-                                                 & (issues["table"] == "fx")).any()):
-        raise ValidationError(issues)
-    rates[reporting] = 1.0
+    found += _cell_problems(t) + _messages(rows, hint, known)
+    problems = pd.DataFrame(found, columns=[*PROBLEM_FIELDS, "fate", "reading", "rid"])
+    errors = problems["severity"] == "error"
+    if errors.any() and (on_error == "raise" or (errors & problems["rid"].isna()).any()):
+        raise ValidationError(issues_frame(problems[PROBLEM_FIELDS]))
     if not errors.any():
-        return _with_currency(t, reporting), issues, rates
-    return _drop(t, reporting, known), issues, rates
+        return (_with_currency(_plain(t), reporting), issues_frame(problems[PROBLEM_FIELDS]),
+                rates, pd.DataFrame(columns=LEFT_OUT_COLUMNS))
+    place = list(zip(problems["table"], problems["rid"], strict=True))
+    lost = {p for p, fate in zip(place, problems["fate"], strict=True) if fate == "drop"}
+    gone = [p in lost for p in place]
+    issues = issues_frame(collect_wording(problems, pd.Series(gone).to_numpy(bool))
+                          [PROBLEM_FIELDS])
+    tables, left = _drop(t, reporting, known, rates)
+    return tables, issues, rates, left
 
 
-def _drop(t: Tables, reporting: str, known: list[str]) -> Tables:
-    """Collect mode: leave out the rows no reading can use; a guarantor that is unknown (or the
-    obligor itself) is ignored, the exposure staying with the obligor (SPEC §7)."""
+def _fx(t: Tables, policy: Policy, reporting: str) -> tuple[list[dict[str, Any]],
+                                                            dict[str, float]]:
+    """The fx table's problems and the rates used (the highest of several; SPEC §7), by the
+    single-machine rules on the driver: a rate table is small."""
+    fx = t.fx.select("currency", "rate", "_row", "_rid").toPandas()
+    ordered = bool(fx["_row"].notna().all())
+    fx = fx.drop(columns="_row").rename(columns={"_rid": "_row"})
+    out = Collector()
+    fx_rules(fx, pd.DataFrame({"currency": pd.Series([], dtype=object)}), reporting, policy, out)
+    problems = out.raw().assign(rid=lambda p: p["row"])
+    if not ordered:
+        problems["row"] = None
+    records = [{str(k): v for k, v in r.items()} for r in problems.to_dict("records")]
+    for r in records:
+        r["row"] = None if r["row"] is None or r["row"] != r["row"] else int(r["row"])
+        r["rid"] = None if r["rid"] is None or r["rid"] != r["rid"] else int(r["rid"])
+    return records, highest_rates(fx, reporting)
+
+
+def _cell_problems(t: Tables) -> list[dict[str, Any]]:
+    """The problems the per-cell reader found (``_problems``; one Spark job for all tables)."""
     from pyspark.sql import functions as F
-    ids = t.entities.select(F.col("entity_id").alias("_id")).where("_id is not null").distinct()
+    parts = [t.frame(name).where(F.col("_problems").isNotNull()).select("_problems")
+             for name in ("entities", "ownership", "connections", "facilities", "fx")]
+    out: list[dict[str, Any]] = []
+    for r in _union(parts).collect():
+        out.extend(json.loads(r["_problems"]))
+    return out
 
-    def known_ids(df: DataFrame, *cols: str) -> DataFrame:
+
+def _plain(t: Tables) -> Tables:
+    """The tables without the reader's bookkeeping columns."""
+    def bare(df: DataFrame) -> DataFrame:
+        return df.drop(*BOOKKEEPING)
+    return Tables(entities=bare(t.entities), ownership=bare(t.ownership),
+                  connections=bare(t.connections), facilities=bare(t.facilities), fx=bare(t.fx),
+                  capital=t.capital)
+
+
+def _drop(t: Tables, reporting: str, known: list[str], rates: dict[str, float]
+          ) -> tuple[Tables, pd.DataFrame]:
+    """Collect mode: the rows every reading can use, and what was left out (SPEC §7).
+
+    Left out: a row whose cells no reading can use (``_drop``), one that names an unknown entity,
+    refers to itself or is in a currency without a rate. An unknown guarantor (or the obligor
+    itself) is ignored, the exposure staying with the obligor. Rows with the same entity_id are
+    read as one entity (kind ``corporate`` where they disagree, G-SIB where any says so).
+    """
+    from pyspark.sql import functions as F
+    ent = _merged_entities(t.entities.where(~F.col("_drop") & F.col("entity_id").isNotNull()))
+    ids = ent.select(F.col("entity_id").alias("_id"))
+
+    def flagged(df: DataFrame, *cols: str) -> DataFrame:
+        """``df`` with ``_k_<col>``: the id in ``col`` is a kept entity."""
         for c in cols:
-            df = df.join(ids, F.col(c) == F.col("_id"), "left_semi")
+            df = (df.join(ids.withColumnRenamed("_id", f"_i_{c}"), F.col(c) == F.col(f"_i_{c}"),
+                          "left").withColumn(f"_k_{c}", F.col(f"_i_{c}").isNotNull())
+                  .drop(f"_i_{c}"))
         return df
 
-    own = known_ids(t.ownership, "owner_id", "owned_id").where(
-        "owner_id <> owned_id and share > 0 and share <= 1 and voting >= 0 and voting <= 1")
-    con = known_ids(t.connections, "dependent_id", "depends_on_id").where(
-        "dependent_id <> depends_on_id")
-    fac = known_ids(_with_currency(t, reporting).facilities, "obligor_id")
-    g_known = fac.join(ids, F.col("guarantor_id") == F.col("_id"), "left_semi")
-    usable = g_known.where("guarantor_id <> obligor_id")
-    ignored = fac.join(usable.select("facility_id", "_row"), ["facility_id", "_row"], "left_anti")
-    fac = usable.unionByName(ignored.withColumn("guarantor_id", F.lit(None).cast("string")))
-    fac = fac.where(F.col("currency").isin(*known))
-    return Tables(entities=t.entities.where("entity_id is not null").dropDuplicates(["entity_id"]),
-                  ownership=own, connections=con, facilities=fac, fx=t.fx, capital=t.capital)
+    own = flagged(t.ownership, "owner_id", "owned_id").withColumns({
+        "_self": F.col("owner_id") == F.col("owned_id"),
+        "_keep": ~F.col("_drop") & F.col("_k_owner_id") & F.col("_k_owned_id")
+        & (F.col("owner_id") != F.col("owned_id"))})
+    con = flagged(t.connections, "dependent_id", "depends_on_id").withColumns({
+        "_self": F.col("dependent_id") == F.col("depends_on_id"),
+        "_keep": ~F.col("_drop") & F.col("_k_dependent_id") & F.col("_k_depends_on_id")
+        & (F.col("dependent_id") != F.col("depends_on_id"))})
+    fac = flagged(_with_currency(t, reporting).facilities, "obligor_id", "guarantor_id")
+    fac = fac.withColumns({
+        "_self": F.lit(False),
+        "_keep": ~F.col("_drop") & F.col("_k_obligor_id") & F.col("currency").isin(*known),
+        "guarantor_id": F.when(F.col("_k_guarantor_id")
+                               & (F.col("guarantor_id") != F.col("obligor_id")),
+                               F.col("guarantor_id"))})
+    left = _left_out(ids, own, con, fac, rates)
+    flags = ["_self", "_keep", "_k_owner_id", "_k_owned_id", "_k_dependent_id",
+             "_k_depends_on_id", "_k_obligor_id", "_k_guarantor_id"]
+
+    def kept(df: DataFrame) -> DataFrame:
+        return df.where("_keep").drop(*flags, *BOOKKEEPING)
+
+    out = Tables(entities=ent.drop(*BOOKKEEPING), ownership=kept(own), connections=kept(con),
+                 facilities=kept(fac), fx=t.fx.drop(*BOOKKEEPING), capital=t.capital)
+    return out, left
+
+
+def _merged_entities(ent: DataFrame) -> DataFrame:
+    """Rows with the same entity_id as one entity, read as on one machine (kind ``corporate``
+    where the rows disagree, G-SIB where any says so, exempt only where every row given says
+    so; the smallest name)."""
+    from pyspark.sql import functions as F
+    return ent.groupBy("entity_id").agg(
+        F.min("name").alias("name"),
+        F.when(F.count_distinct("kind") == 1, F.first("kind")).otherwise(F.lit("corporate"))
+        .alias("kind"),
+        F.bool_or("is_gsib").alias("is_gsib"), F.bool_and("exempt").alias("exempt"),
+        F.min("_row").alias("_row"), F.min("_rid").alias("_rid"),
+        F.lit(False).alias("_drop"), F.lit(None).cast("string").alias("_problems"))
+
+
+def _left_out(ids: DataFrame, own: DataFrame, con: DataFrame, fac: DataFrame,
+              rates: dict[str, float]) -> pd.DataFrame:
+    """What was left out that can only lower a figure (the rows left out and the guarantees
+    ignored), collected to the driver and listed by the single-machine
+    :func:`~groupexposure.validate._readings.left_out_rows`."""
+    from pyspark.sql import functions as F
+    lost = {"ownership": own.where(~F.col("_keep") & ~F.col("_self"))
+            .select("owner_id", "owned_id", F.col("_rid").alias("_row")),
+            "connections": con.where(~F.col("_keep") & ~F.col("_self"))
+            .select("dependent_id", "depends_on_id", F.col("_rid").alias("_row")),
+            "facilities": fac.where(~F.col("_keep") | F.col("_guarantor_given").isNotNull())
+            .select("obligor_id", "guarantor_id", "_guarantor_given", "currency", "drawn",
+                    "undrawn", (~F.col("_keep")).alias("_lost"), F.col("_rid").alias("_row"))}
+    frames = {name: df.toPandas() for name, df in lost.items()}
+    if not any(len(f) for f in frames.values()):
+        return pd.DataFrame(columns=LEFT_OUT_COLUMNS)
+    f = frames["facilities"]
+    lost_fac = f["_lost"].astype(bool)
+    dropped = {"ownership": set(frames["ownership"]["_row"]),
+               "connections": set(frames["connections"]["_row"]),
+               "facilities": set(f.loc[lost_fac, "_row"])}
+    touched = pd.concat([frames["ownership"]["owner_id"], frames["ownership"]["owned_id"],
+                         frames["connections"]["dependent_id"],
+                         frames["connections"]["depends_on_id"], f["_guarantor_given"],
+                         f["guarantor_id"]]).dropna().unique().tolist()
+    present = ({r[0] for r in ids.where(F.col("_id").isin(*touched)).collect()} if touched
+               else set())
+    return left_out_rows(frames, dropped, present, rates, {})
 
 
 def _with_currency(t: Tables, reporting: str) -> Tables:
