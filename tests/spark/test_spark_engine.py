@@ -188,8 +188,8 @@ def bad_cells() -> gx.Portfolio:
 def bad_rows() -> gx.Portfolio:
     """Rows that break rules across rows: unknown entities, self references, an entity given
     twice with different kinds, repeated ownership rows that add up to control, shares above
-    100%, a facility id used twice, fx rates given twice, the reporting currency at 1.2 and an
-    unreadable rate."""
+    100% (B: 130%, with a facility of its own), a facility id used twice, fx rates given twice, the
+    reporting currency at 1.2 and an unreadable rate."""
     book = make_book(
         ["A", "B", "C", "D", {"entity_id": "G", "kind": "sovereign"},
          {"entity_id": "D", "kind": "sovereign", "is_gsib": True}, "E"],
@@ -202,7 +202,8 @@ def bad_rows() -> gx.Portfolio:
                     {"facility_id": "F3", "obligor_id": "D", "drawn": 3.0, "guarantor_id": "D"},
                     {"facility_id": "F4", "obligor_id": "E", "drawn": 4.0, "currency": "EUR",
                      "guarantor_id": "G"},
-                    {"facility_id": "F5", "obligor_id": "E", "drawn": 4.0, "currency": "GBP"}],
+                    {"facility_id": "F5", "obligor_id": "E", "drawn": 4.0, "currency": "GBP"},
+                    {"facility_id": "F6", "obligor_id": "B", "drawn": 13.0}],
         connections=[("B", "B"), ("B", "ZZ"), ("E", "A")])
     fx = pd.DataFrame({"currency": ["EUR", "EUR", "CNY", "GBP"], "rate": [7.5, 7.9, 1.2, "bad"]})
     return gx.Portfolio.from_frames(entities=book.entities, ownership=book.ownership,
@@ -251,6 +252,8 @@ def test_bad_rows_are_read_as_on_one_machine(spark: Any, tmp_path: Path) -> None
     e = got.entities.toPandas().set_index("entity_id")
     assert e.loc["C", "ultimate_parent_id"] == "A"
     assert e.loc["E", "own_original"] == pytest.approx(4.0 * 7.9)
+    # look-through reads B's holders in proportion (0.7 / 1.3 to A): never more than B's 13
+    assert e.loc["B", "lookthrough_net"] == pytest.approx(13.0)
 
 
 def test_parquet_rows_are_numbered_and_exempt_is_read(spark: Any, tmp_path: Path) -> None:

@@ -100,10 +100,12 @@ def chain_net(amounts: DataFrame, pairs: DataFrame) -> DataFrame:
 
 
 def lookthrough(cp: Checkpoints, amounts: DataFrame, ownership: DataFrame) -> DataFrame:
-    """(entity_id, lookthrough_net) of SPEC §4: peel, then solve the rest on the driver."""
+    """(entity_id, lookthrough_net) of SPEC §4: peel, then solve the rest on the driver (with
+    ``lookthrough_share`` where collect mode gave one)."""
     from pyspark.sql import functions as F
+    share = "lookthrough_share" if "lookthrough_share" in ownership.columns else "share"
     edges = ownership.select(F.col("owner_id").alias("o"), F.col("owned_id").alias("s"),
-                             F.coalesce(F.nanvl("share", F.lit(0.0)), F.lit(0.0)).alias("w"))
+                             F.coalesce(F.nanvl(share, F.lit(0.0)), F.lit(0.0)).alias("w"))
     edges = cp.save(edges, "lookthrough_edges")
     degree = edges.groupBy("o").agg(F.count(F.lit(1)).alias("deg"))
     own = amounts.select("entity_id", "own_net")

@@ -1,13 +1,17 @@
-"""The structural rules of SPEC §1 and §7 on Spark, as anti-joins and counts.
+"""The rules of SPEC §1 and §7 on Spark: the cells checked where they are read, the rules that
+span rows as anti-joins and window counts, the fx table on the driver.
 
-Covered, with the single-machine codes and messages: ``unknown_entity`` (every id column),
-``duplicate`` (entity ids, ownership pairs, facility ids, fx currencies), ``self_reference``
-(ownership, connections, guarantors), ``out_of_range`` (a share or voting above 1, with the
-percentage hint), ``sum_above_one`` (shares and votes per owned entity) and ``missing_fx_rate``
-(facilities, and a currency the policy states a limit in). Only the offending rows are collected
-to the driver. With ``on_error="collect"`` the rows no reading can use are dropped (unknown
-entities, self references, a currency without a rate, a share out of range); rows with a
-duplicate key, and holdings above one, all count (SPEC §7: never less conservative).
+Cells (a number, a flag, an enum value, a range, a required value) are read by the
+single-machine reader in a pandas UDF (:func:`._read.read_source`); the rows' problems come here
+with their fates. Across rows, with the single-machine codes and messages: ``unknown_entity``
+(every id column, with the "did you mean" hint), ``duplicate`` (entity ids, ownership pairs,
+facility ids), ``self_reference`` (ownership, connections, guarantors), ``sum_above_one``
+(shares and votes per owned entity) and ``missing_fx_rate``; the fx table by
+:func:`~groupexposure.validate.rules.fx_rules` itself (a rate table is small). Only the offending
+rows are collected to the driver. With ``on_error="collect"`` every problem gets the fate and
+reading it has on one machine (:data:`~groupexposure.validate.rules.READINGS`): the rows no
+reading can use are left out, every other row is used with its conservative reading (SPEC §7:
+never less conservative), and what was left out names the groups that may be understated.
 """
 
 from __future__ import annotations
@@ -260,8 +264,11 @@ def _drop(t: Tables, reporting: str, known: list[str], rates: dict[str, float]
     Left out: a row whose cells no reading can use (``_drop``), one that names an unknown entity,
     refers to itself or is in a currency without a rate. An unknown guarantor (or the obligor
     itself) is ignored, the exposure staying with the obligor. Rows with the same entity_id are
-    read as one entity (kind ``corporate`` where they disagree, G-SIB where any says so).
+    read as one entity (kind ``corporate`` where they disagree, G-SIB where any says so). The
+    shares in an entity held above 100% are read in proportion for look-through only
+    (``lookthrough_share``), as on one machine; the rings of closed cycles are not scaled here.
     """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
     ent = _merged_entities(t.entities.where(~F.col("_drop") & F.col("entity_id").isNotNull()))
     ids = ent.select(F.col("entity_id").alias("_id"))
@@ -296,7 +303,10 @@ def _drop(t: Tables, reporting: str, known: list[str], rates: dict[str, float]
     def kept(df: DataFrame) -> DataFrame:
         return df.where("_keep").drop(*flags, *BOOKKEEPING)
 
-    out = Tables(entities=ent.drop(*BOOKKEEPING), ownership=kept(own), connections=kept(con),
+    held = Window.partitionBy("owned_id")  # an entity held above 100%: in proportion, for
+    over = F.greatest(F.sum("share").over(held), F.lit(1.0))  # look-through only (SPEC §4, §7)
+    owned = kept(own).withColumn("lookthrough_share", F.col("share") / over)
+    out = Tables(entities=ent.drop(*BOOKKEEPING), ownership=owned, connections=kept(con),
                  facilities=kept(fac), fx=t.fx.drop(*BOOKKEEPING), capital=t.capital)
     return out, left
 
