@@ -78,6 +78,8 @@ def _text(frame: pd.DataFrame, name: str) -> pa.Array | pa.ChunkedArray | None:
 
 def _codes(ix: CheckIndex, ids: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, bool]:
     """Entity codes (-1 where null), and whether every non-null id is in the book."""
+    if ids.null_count == len(ids):  # no guarantors: no hash table of the book's ids to build
+        return np.full(len(ids), -1, dtype=np.int64), True
     found = pc.index_in(ids.cast(ix.ids_arrow.type), value_set=ix.ids_arrow)
     ok = found.null_count == ids.null_count
     return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64), ok
