@@ -143,7 +143,9 @@ def _pick_by_sort(n_p, scopes, tiers, utils):
     for s, (sc, tier, util) in enumerate(zip(scopes, tiers, utils, strict=True)):
         r, m = tier.shape
         order = np.arange(m) - np.searchsorted(sc.prop, sc.prop)
-        ordinal = (s * 1_000_000 + order)[None, :] * r + np.arange(r)[:, None]
+        # the scope first, then the row, then the rule (a scope's rows times its rules stays
+        # below 10^6, so a later scope always ranks after: the scopes have different r)
+        ordinal = s * 1_000_000 + order[None, :] * r + np.arange(r)[:, None]
         keys.append((np.broadcast_to(sc.prop, (r, m)).ravel(), tier.ravel(), util.ravel(),
                      ordinal.ravel(), np.full(r * m, s),
                      np.broadcast_to(np.arange(m), (r, m)).ravel(),
