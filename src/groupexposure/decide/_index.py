@@ -127,13 +127,18 @@ class CheckIndex:
         """The entity ids as an arrow text array (code order), for column-wise look-ups."""
         return pa.array(self.ids, type=pa.string())
 
+    @cached_property
+    def codes(self) -> dict[str, int]:
+        """Entity id → code, for one look-up at a time (a dict: a few µs less per check than
+        the index, which serves whole columns)."""
+        return dict(zip(self.ids.tolist(), range(self.n), strict=True))
+
     def code_of(self, entity_id: str) -> int:
         """The entity's code, -1 where it is not in the book."""
         try:
-            loc = self.index.get_loc(entity_id)
-        except (KeyError, TypeError):
+            return self.codes.get(entity_id, -1)
+        except TypeError:  # an unhashable value is no id
             return -1
-        return loc if isinstance(loc, int) else -1
 
     def code(self, entity_id: str) -> int:
         """The entity's code; an unknown id raises ``ValueError`` with close matches."""
