@@ -280,6 +280,23 @@ def test_parquet_rows_are_numbered_and_exempt_is_read(spark: Any, tmp_path: Path
     assert got.groups.toPandas().set_index("group_id").loc["S", "status"] == "breach"
 
 
+def test_a_closed_ownership_ring_is_found_in_the_cyclic_core(spark: Any, tmp_path: Path) -> None:
+    # SPEC §4/§7: A and B own each other wholly (and A 60% of C): raise mode refuses the book
+    # with one machine's closed_cycle row; collect mode scales the ring's shares just below 1
+    # for look-through, so A's look-through stays finite: its 100, B's 50 and 60% of C's 10.
+    book = make_book(["A", "B", "C"], ownership=[("A", "B", 1.0), ("B", "A", 1.0),
+                                                 ("A", "C", 0.6)],
+                     facilities=[{"obligor_id": "A", "drawn": 100.0},
+                                 {"obligor_id": "B", "drawn": 50.0},
+                                 {"obligor_id": "C", "drawn": 10.0}])
+    same_errors(spark, book, tmp_path)
+    got = same_tables(spark, book, tmp_path, grouping="partition", policy="basel",
+                      on_error="collect")
+    e = got.entities.toPandas().set_index("entity_id")
+    assert e.loc["A", "lookthrough_net"] == pytest.approx(156.0, rel=1e-6)
+    assert "closed_cycle" in set(got.issues.toPandas()["code"])
+
+
 @settings(max_examples=3, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=corrupted())

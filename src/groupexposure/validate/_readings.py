@@ -28,7 +28,7 @@ from ._collect import PROBLEM_FIELDS, Collector, collected
 from .columns import CONSERVATIVE_FLAGS
 
 __all__ = ["LEFT_OUT_COLUMNS", "ValidPortfolio", "collect_tables", "highest_rates",
-           "left_out_rows"]
+           "left_out_rows", "lookthrough_shares"]
 
 LEFT_OUT_COLUMNS = ["table", "row", "entity_id", "amount", "what"]
 _SCALE = 1 - 1e-9
@@ -145,7 +145,7 @@ def _cascade(kept: dict[str, pd.DataFrame], all_ids: set[str], rates: dict[str, 
              "the rate of currency {currency} was dropped from fx.csv, so this row is dropped too")
 
 
-def _lookthrough_shares(own: pd.DataFrame) -> None:
+def lookthrough_shares(own: pd.DataFrame) -> None:
     """Shares for look-through only (control keeps the shares and votes as given), so that
     integrated ownership stays defined (SPEC §4): an entity held more than 100% is read as held in
     proportion to the stated shares, and the shares inside an ownership ring that keeps all of a
@@ -239,7 +239,7 @@ def collect_tables(frames: dict[str, pd.DataFrame], problems: pd.DataFrame, read
     if missing:
         raise ValidationError(issues_frame(problems[PROBLEM_FIELDS]))
     if any(kept_err.values()) and kept["ownership"]["share"].notna().any():
-        _lookthrough_shares(kept["ownership"])
+        lookthrough_shares(kept["ownership"])
     self_refs = _rows_with(problems[problems["code"] == "self_reference"], "error", "drop")
     present = set(kept["entities"]["entity_id"].dropna())
     left = left_out_rows(frames, dropped, present, rates, self_refs)

@@ -38,7 +38,8 @@ from ._collect import KEYS, PROBLEM_FIELDS, Collector, external_rows, text
 from ._readings import ValidPortfolio, collect_tables
 from .columns import convert
 
-__all__ = ["KEYS", "READINGS", "OnError", "ValidPortfolio", "external_rows", "fx_rules", "validate"]
+__all__ = ["KEYS", "READINGS", "OnError", "ValidPortfolio", "closed_cycles", "external_rows",
+           "fx_rules", "validate"]
 
 OnError = Literal["raise", "collect"]
 FATAL_CODES = frozenset({"missing_file", "unreadable_file", "missing_column", "missing_dependency",
@@ -232,7 +233,7 @@ def _ownership_sums(frame: pd.DataFrame, owned: np.ndarray, out: Collector) -> N
                 reading=READINGS["sum_above_one", "ownership"])
 
 
-def _closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: Collector) -> None:
+def closed_cycles(frame: pd.DataFrame, o: np.ndarray, s: np.ndarray, out: Collector) -> None:
     """Ownership cycles that keep all equity inside: (I - A) would be singular (SPEC §4)."""
     if frame.empty:
         return
@@ -380,7 +381,7 @@ def _cross_rules(frames: dict[str, pd.DataFrame], capital: Capital, policy: Poli
     _ownership_sums(own, own_s, out)
     ok_share = own["share"].between(0, 1, inclusive="right") & own["owner_id"].ne(own["owned_id"])
     in_cycles = (ok_share & own["owner_id"].notna() & own["owned_id"].notna()).to_numpy()
-    _closed_cycles(own.loc[in_cycles], own_o[in_cycles], own_s[in_cycles], out)
+    closed_cycles(own.loc[in_cycles], own_o[in_cycles], own_s[in_cycles], out)
     out.rule("connections", con, con["dependent_id"].notna()
              & (con["dependent_id"] == con["depends_on_id"]), "self_reference", "depends_on_id",
              "a connection must join two different entities; got {dependent_id} on both ends")

@@ -15,7 +15,11 @@ import pandas as pd
 
 from ...core.exposures import facility_values
 from ...core.lookthrough import lookthrough_values
+from ...model.issues import ValidationError, issues_frame
 from ...model.policy import Policy
+from ...validate._collect import PROBLEM_FIELDS, Collector, collect_wording
+from ...validate._readings import lookthrough_shares
+from ...validate.rules import closed_cycles
 from ._loop import Checkpoints, count_of, iterate
 
 if TYPE_CHECKING:
@@ -99,13 +103,17 @@ def chain_net(amounts: DataFrame, pairs: DataFrame) -> DataFrame:
                     .alias("chain_net")))
 
 
-def lookthrough(cp: Checkpoints, amounts: DataFrame, ownership: DataFrame) -> DataFrame:
+def lookthrough(cp: Checkpoints, amounts: DataFrame, ownership: DataFrame, on_error: str
+                ) -> tuple[DataFrame, pd.DataFrame]:
     """(entity_id, lookthrough_net) of SPEC §4: peel, then solve the rest on the driver (with
-    ``lookthrough_share`` where collect mode gave one)."""
+    ``lookthrough_share`` where collect mode gave one); also the issues of the closed ownership
+    cycles found there (raised in raise mode)."""
     from pyspark.sql import functions as F
     share = "lookthrough_share" if "lookthrough_share" in ownership.columns else "share"
+    row = F.col("_row") if "_row" in ownership.columns else F.lit(None).cast("long")
     edges = ownership.select(F.col("owner_id").alias("o"), F.col("owned_id").alias("s"),
-                             F.coalesce(F.nanvl(share, F.lit(0.0)), F.lit(0.0)).alias("w"))
+                             F.coalesce(F.nanvl(share, F.lit(0.0)), F.lit(0.0)).alias("w"),
+                             F.col("share").alias("q"), row.alias("_row"))
     edges = cp.save(edges, "lookthrough_edges")
     degree = edges.groupBy("o").agg(F.count(F.lit(1)).alias("deg"))
     own = amounts.select("entity_id", "own_net")
@@ -126,12 +134,36 @@ def lookthrough(cp: Checkpoints, amounts: DataFrame, ownership: DataFrame) -> Da
 
     done = iterate(cp, "lookthrough", {"done": start}, step, count_of("done"))["done"]
     rest = own.join(done, "entity_id", "left_anti")
-    return done.withColumnRenamed("v", "lookthrough_net").unionByName(_solve_rest(
-        cp, rest, edges, done))
+    solved, issues = _solve_rest(cp, rest, edges, done, on_error)
+    return done.withColumnRenamed("v", "lookthrough_net").unionByName(solved), issues
 
 
-def _solve_rest(cp: Checkpoints, rest: DataFrame, edges: DataFrame, done: DataFrame
-                ) -> DataFrame:
+def _closed_rings(inner: pd.DataFrame, o: np.ndarray, s: np.ndarray, on_error: str
+                  ) -> tuple[np.ndarray, pd.DataFrame]:
+    """The look-through shares of the cyclic core, and the ``closed_cycle`` issues of the rings
+    that keep all their equity inside (found by the single-machine rule, which needs the cycles:
+    they are all in the core). Raise mode raises them; collect mode scales the rings' shares just
+    below 1, as one machine does."""
+    frame = pd.DataFrame({"owner_id": inner["o"], "owned_id": inner["s"], "share": inner["q"],
+                          "_row": inner["_row"]})
+    found = Collector()
+    closed_cycles(frame, o, s, found)
+    problems = found.raw()
+    w = inner["w"].to_numpy(np.float64)
+    if problems.empty:
+        return w, issues_frame([])
+    if on_error == "raise":
+        raise ValidationError(issues_frame(problems[PROBLEM_FIELDS]))
+    ring = frame.assign(share=w)
+    lookthrough_shares(ring)
+    if "lookthrough_share" in ring:
+        w = ring["lookthrough_share"].to_numpy(np.float64)
+    worded = collect_wording(problems, np.zeros(len(problems), dtype=bool))
+    return w, issues_frame(worded[PROBLEM_FIELDS])
+
+
+def _solve_rest(cp: Checkpoints, rest: DataFrame, edges: DataFrame, done: DataFrame,
+                on_error: str) -> tuple[DataFrame, pd.DataFrame]:
     """The ownership cycles and everything that holds into them, on the driver (the one place
     where the Spark engine collects a part of the graph)."""
     from pyspark.sql import functions as F
@@ -143,12 +175,16 @@ def _solve_rest(cp: Checkpoints, rest: DataFrame, edges: DataFrame, done: DataFr
               .select("entity_id", (F.col("own_net") + F.coalesce("p", F.lit(0.0))).alias("b"))
               .toPandas().sort_values("entity_id", kind="stable"))
     if inputs.empty:
-        return spark.createDataFrame([], "entity_id string, lookthrough_net double")
+        return (spark.createDataFrame([], "entity_id string, lookthrough_net double"),
+                issues_frame([]))
     inner = (edges.join(rest.select(F.col("entity_id").alias("o")), "o")
-             .join(rest.select(F.col("entity_id").alias("s")), "s").toPandas())
+             .join(rest.select(F.col("entity_id").alias("s")), "s").toPandas()
+             .sort_values(["_row", "o", "s"], kind="stable").reset_index(drop=True))  # row order
     ids = inputs["entity_id"].to_numpy(dtype=object)
     code = pd.Series(np.arange(ids.size), index=ids)
-    values = lookthrough_values(ids.size, code[inner["o"]].to_numpy(), code[inner["s"]].to_numpy(),
-                                inner["w"].to_numpy(np.float64), inputs["b"].to_numpy(np.float64))
+    o, s = code[inner["o"]].to_numpy(), code[inner["s"]].to_numpy()
+    w, issues = _closed_rings(inner, o, s, on_error)
+    values = lookthrough_values(ids.size, o, s, w, inputs["b"].to_numpy(np.float64))
     cp.rounds["lookthrough_core_entities"] = int(ids.size)
-    return spark.createDataFrame(pd.DataFrame({"entity_id": ids, "lookthrough_net": values}))
+    solved = spark.createDataFrame(pd.DataFrame({"entity_id": ids, "lookthrough_net": values}))
+    return solved, issues

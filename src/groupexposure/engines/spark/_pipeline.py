@@ -59,7 +59,8 @@ def run(cp: Checkpoints, source: Any, pol: Policy, grouping: str, on_error: str,
     values = cp.save(facility_frame(fac, ent, pol, rates), "facility_values")
     amounts = cp.save(entity_sums(values, ent), "amounts")
     chain = chain_net(amounts, ctl.pairs)
-    look = lookthrough(cp, amounts, own)
+    look, rings = lookthrough(cp, amounts, own, on_error)
+    issues = pd.concat([issues, rings], ignore_index=True)
     lap("exposures")
     exempt = F.coalesce("exempt", F.col("kind").isin(*[k.value for k in pol.exempt_kinds]))
     info = ent.select("entity_id", "name", "kind", "is_gsib", exempt.alias("exempt")).join(
