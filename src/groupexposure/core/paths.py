@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._arrays import isin, isin_sorted, search_sorted, unique, unique_inverse
+from .._arrays import isin, isin_sorted, search_sorted, unique_inverse
 from .._text import pct
 from .control import NONE, Control
 from .groups import Groups
@@ -65,16 +65,17 @@ def control_paths(control: Control, ids: np.ndarray, owner: np.ndarray, owned: n
     ids = np.asarray(ids, dtype=object)
     imm = control.immediate
     link_key = owner.astype(np.int64) * n + owned
-    if link_key.size and unique(link_key).size < link_key.size:
+    link_order = np.argsort(link_key)
+    sorted_links = link_key[link_order]
+    if bool((sorted_links[1:] == sorted_links[:-1]).any()):
         # repeated (owner, owned) rows, kept by collect mode: one holding, the rows added
         link_key, inv = unique_inverse(link_key)
         share = np.bincount(inv, weights=share, minlength=link_key.size)
         voting = np.bincount(inv, weights=voting, minlength=link_key.size)
         flag = np.bincount(inv, weights=np.asarray(flag, dtype=bool), minlength=link_key.size) > 0
         owner, owned = np.divmod(link_key, n)
+        link_order, sorted_links = np.arange(link_key.size), link_key  # now unique and sorted
     link = pd.DataFrame({"o": owner, "s": owned, "share": share, "voting": voting, "flag": flag})
-    link_order = np.argsort(link_key)  # (owner, owned) pairs are unique
-    sorted_links = link_key[link_order]
     via = imm.copy()
     label = np.full(n, "control", dtype=object)
     has = np.flatnonzero(imm != NONE)

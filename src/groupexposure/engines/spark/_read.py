@@ -86,9 +86,9 @@ def _from_pandas(spark: SparkSession, table: str, frame: pd.DataFrame) -> DataFr
 
 
 def _schema(table: str) -> StructType:
-    """The typed table's Spark schema: the engine's columns, ``_row``, the bookkeeping columns
-    (:data:`BOOKKEEPING`) and, for facilities, ``_guarantor_given`` (the guarantor of a guarantee
-    ignored because its amount was unreadable)."""
+    """The typed table's Spark schema: the engine's columns, ``_row`` and the bookkeeping columns
+    (:data:`BOOKKEEPING`; ``_guarantor_given``, the guarantor of a guarantee ignored because its
+    amount was unreadable, for facilities only)."""
     from pyspark.sql import types as T
     kinds = {"string": T.StringType(), "double": T.DoubleType(), "boolean": T.BooleanType()}
     return T.StructType([*(T.StructField(c, kinds[k]) for c, k in COLUMNS[table].items()),
@@ -136,7 +136,7 @@ def _batch_out(frame: pd.DataFrame, problems: pd.DataFrame, names: list[str], or
     """One converted batch as the UDF's output: the typed columns, ``_row`` and the bookkeeping
     columns; each row's problems as JSON records (the issue fields, ``fate``, ``reading``,
     ``rid``)."""
-    out = frame.reindex(columns=names).copy()
+    out = frame.reindex(columns=names)
     out["_rid"] = frame["_row"].to_numpy()
     out["_drop"] = False
     out["_problems"] = None

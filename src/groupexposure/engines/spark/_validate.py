@@ -306,7 +306,7 @@ def _drop(t: Tables, reporting: str, known: list[str], rates: dict[str, float]
     held = Window.partitionBy("owned_id")  # an entity held above 100%: in proportion, for
     over = F.greatest(F.sum("share").over(held), F.lit(1.0))  # look-through only (SPEC §4, §7)
     owned = kept(own).withColumn("lookthrough_share", F.col("share") / over)
-    out = Tables(entities=ent.drop(*BOOKKEEPING), ownership=owned, connections=kept(con),
+    out = Tables(entities=ent, ownership=owned, connections=kept(con),
                  facilities=kept(fac), fx=t.fx.drop(*BOOKKEEPING), capital=t.capital)
     return out, left
 
@@ -321,8 +321,7 @@ def _merged_entities(ent: DataFrame) -> DataFrame:
         F.when(F.count_distinct("kind") == 1, F.first("kind")).otherwise(F.lit("corporate"))
         .alias("kind"),
         F.bool_or("is_gsib").alias("is_gsib"), F.bool_and("exempt").alias("exempt"),
-        F.min("_row").alias("_row"), F.min("_rid").alias("_rid"),
-        F.lit(False).alias("_drop"), F.lit(None).cast("string").alias("_problems"))
+        F.min("_row").alias("_row"))
 
 
 def _left_out(ids: DataFrame, own: DataFrame, con: DataFrame, fac: DataFrame,
