@@ -2,9 +2,15 @@
 
 A single ``check`` touches a handful of rows and rules; numpy's cost per call would dominate, so the
 same arithmetic (the same operations in the same order, hence the same answers) runs on floats
-here. A test holds the two to agree on random books and proposals. The loops are written for the
-interpreter: one pass over the rules per evaluation, the rules' fixed numbers read from
-:attr:`ScopeRules.spec`, and no work for the relief or replaced rules where a scope has none.
+here. A test holds the two to agree on random books and proposals.
+
+The code is laid out for the interpreter, which pays for every call, list and attribute read:
+
+- a row's standing before the facility, each rule's cap and the rules at the amount asked (what
+  ``check`` shows) are worked out once, when the row is made (:func:`_row`), in one pass over the
+  rules;
+- "does this amount pass?" (:func:`_fails_at`) builds no list and stops at the first failure;
+- the relief and replaced rules cost nothing where a scope has none (``ScopeRules.plain``).
 """
 
 from __future__ import annotations
@@ -12,37 +18,41 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..core.exposures import split
 from ..core.limits import relief_applies
 from ._index import CheckIndex, ScopeRules
 from .proposals import Proposal
 
-__all__ = ["Row", "judge_one"]
+__all__ = ["OneVerdict", "Row", "judge_one"]
 
 INF = math.inf
-
-Eval = tuple[list[bool], list[float], list[float], list[float], list[bool]]
-"""(applies, ratio, measure, delta, breach), one entry per rule."""
 
 
 @dataclass(slots=True)
 class Row:
-    """One touched subject of one scope, with its rules before and after (at the amount asked)."""
+    """One touched subject of one scope: its rules before the facility, their caps, and the rules
+    at the amount asked. Lists run over the scope's rules."""
 
     sr: ScopeRules
     subject: int
-    e_o: bool
-    e_g: bool
-    nb_o: bool
+    e_o: bool  # the obligor's net exposure counts here
+    e_g: bool  # the guarantor's guaranteed part counts here
+    nb_o: bool  # ... and in the non-bank exposure (the CRR relief)
     nb_g: bool
     exp: float
     loans: float
     nb: float
-    static: list[bool]
-    before: Eval | None = None
-    after: Eval | None = None
-    caps: list[float] | None = None
-    relief_caps: list[float] | None = None
+    static: list[bool]  # applies whatever the facility adds
+    ab: list[bool]  # before: applies, ratio, measure, breached
+    rb: list[float]
+    mb: list[float]
+    held: list[bool]  # applies and breached before: a facility adding nothing to it may pass
+    caps: list[float]
+    relief_caps: list[float]
+    aa: list[bool]  # at the amount asked: applies, ratio, measure, breached, fails
+    ra: list[float]
+    ma: list[float]
+    ba: list[bool]
+    fails: list[bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +66,9 @@ class OneVerdict:
     rows: list[Row]
 
 
-def _rows(ix: CheckIndex, p: Proposal) -> list[Row]:
+def _rows(ix: CheckIndex, p: Proposal, d: tuple[float, float, float], tier1: float
+          ) -> list[Row]:
+    """Every touched row, with its rules before and at the deltas ``d`` of the amount asked."""
     ob, gu = p.obligor, p.guarantor
     has_g = p.eligible and gu >= 0
     out: list[Row] = []
@@ -73,95 +85,136 @@ def _rows(ix: CheckIndex, p: Proposal) -> list[Row]:
             grp = sorted(ob_set | gu_set)
         else:
             grp = ob_groups if len(ob_groups) < 2 else sorted(set(ob_groups))
-            ob_set, gu_set = set(), set()
         if ix.single.rules:
             sizes = ix.sizes
             grp = [g for g in grp if sizes[g] > 1]
         for g in grp:
-            e_o = (g in ob_set or not has_g) and ex_o
-            e_g = g in gu_set and ex_g
-            out.append(_row(sr, g, e_o, e_g, e_o and not bank_o, e_g and not bank_g))
+            e_o = (not has_g or g in ob_set) and ex_o
+            e_g = has_g and g in gu_set and ex_g
+            out.append(_row(sr, g, e_o, e_g, e_o and not bank_o, e_g and not bank_g, p, d,
+                            tier1))
     sr = ix.single
     if sr.rules:
-        out.append(_row(sr, ob, ex_o, False, ex_o and not bank_o, False))
+        out.append(_row(sr, ob, ex_o, False, ex_o and not bank_o, False, p, d, tier1))
         if has_g:
-            out.append(_row(sr, gu, False, ex_g, False, ex_g and not bank_g))
+            out.append(_row(sr, gu, False, ex_g, False, ex_g and not bank_g, p, d, tier1))
     return out
 
 
-def _row(sr: ScopeRules, s: int, e_o: bool, e_g: bool, nb_o: bool, nb_g: bool) -> Row:
+def _applies(sr: ScopeRules, static: list[bool], nb: float, tier1: float) -> list[bool]:
+    """The rules that apply at non-bank exposure ``nb``, where a scope has relief or replaced
+    rules (else ``static`` itself)."""
+    applies = list(static)
+    if sr.has_relief:
+        for i, rule in enumerate(sr.rules):
+            if sr.relief[i] is not None:
+                applies[i] = applies[i] and bool(relief_applies(rule, nb, tier1))
+    for i, j in sr.replaces:
+        applies[j] = applies[j] and not applies[i]
+    return applies
+
+
+def _row(sr: ScopeRules, s: int, e_o: bool, e_g: bool, nb_o: bool, nb_g: bool, p: Proposal,
+         d: tuple[float, float, float], tier1: float) -> Row:
+    """The row with its rules before the facility, the cap of every rule, and its rules at the
+    deltas ``d`` of the amount asked: one pass over the rules."""
     sub = sr.subjects
-    return Row(sr, s, e_o, e_g, nb_o, nb_g, float(sub.exposure[s]), float(sub.loans[s]),
-               float(sub.non_bank_exposure[s]), sr.static[:, s].tolist())
+    exp0, loans0, nb = float(sub.exposure[s]), float(sub.loans[s]), float(sub.non_bank_exposure[s])
+    static = sr.static[:, s].tolist()
+    net, g, ln = d
+    d_exp = (net if e_o else 0.0) + (g if e_g else 0.0)
+    d_loans = ln if e_o else 0.0
+    if sr.plain:
+        ab = aa = static
+    else:
+        ab = _applies(sr, static, nb + 0.0, tier1)
+        aa = _applies(sr, static, nb + ((net if nb_o else 0.0) + (g if nb_g else 0.0)), tier1)
+    exp_b, loans_b = exp0 + 0.0, loans0 + 0.0  # as the table path adds a zero facility
+    exp_a, loans_a = exp0 + d_exp, loans0 + d_loans
+    rb: list[float] = []
+    mb: list[float] = []
+    held: list[bool] = []
+    caps: list[float] = []
+    ra: list[float] = []
+    ma: list[float] = []
+    ba: list[bool] = []
+    fails: list[bool] = []
+    loan_cap = e_o and p.loan_w > 0
+    for i, (is_loans, base, level, room_at) in enumerate(sr.spec):
+        if is_loans:
+            m, m_a, dm = loans_b, loans_a, d_loans
+        else:
+            m, m_a, dm = exp_b, exp_a, d_exp
+        r = m / base
+        over = ab[i] and r > level
+        rb.append(r)
+        mb.append(m)
+        held.append(over)
+        h = 0.0 if over else room_at - m
+        if is_loans:
+            caps.append(-1.0 if h < 0 else (h if loan_cap else INF))
+        else:
+            caps.append(_inverse(h, e_o, e_g, p))
+        r = m_a / base
+        b = r > level
+        ra.append(r)
+        ma.append(m_a)
+        ba.append(b)
+        fails.append(aa[i] and b and not (dm == 0 and over))
+    relief: list[float] = []
+    if sr.has_relief:
+        for bound in sr.relief:
+            if bound is not None:
+                relief.append(_inverse(bound - nb, nb_o, nb_g, p))
+    return Row(sr, s, e_o, e_g, nb_o, nb_g, exp0, loans0, nb, static, ab, rb, mb, held, caps,
+               relief, aa, ra, ma, ba, fails)
 
 
-_NOTHING = (0.0, 0.0, 0.0)
 
-
-def _deltas(p: Proposal, a: float | None) -> tuple[float, float, float]:
-    """(net, guaranteed, loans) that amount ``a`` adds (None: nothing)."""
-    if a is None:
-        return _NOTHING
+def _deltas(p: Proposal, a: float) -> tuple[float, float, float]:
+    """(net, guaranteed, loans) that amount ``a`` adds: :func:`groupexposure.core.exposures.split`
+    of the facility's original value, inlined."""
     orig = p.fixed + (0.0 if p.w == 0 else p.w * a)
-    _, _, g, net = split(orig, p.collateral, p.guarantee, p.eligible)
-    if net != net:
+    after = orig - min(p.collateral, orig)
+    if p.eligible:
+        gv = p.guarantee
+        g = after if gv != gv else min(gv, after)
+        net = after - g
+    else:
+        g, net = 0.0, after
+    if net != net:  # a whole guarantee of an unbounded amount
         net = 0.0
     return net, g, (0.0 if p.loan_w == 0 else p.loan_w * a)
 
 
-def _eval(row: Row, d: tuple[float, float, float], tier1: float) -> Eval:
+def _fails_at(row: Row, d: tuple[float, float, float], tier1: float) -> bool:
+    """Does some rule of the row fail at the deltas ``d`` (breached after, unless it was
+    breached before and the facility adds nothing to it)?"""
     net, g, ln = d
     e_o = row.e_o
     d_exp = (net if e_o else 0.0) + (g if row.e_g else 0.0)
     d_loans = ln if e_o else 0.0
     sr = row.sr
-    applies = row.static  # read only: copied below where a rule's applicability changes
-    if sr.has_relief or sr.replaces:
-        applies = list(applies)
-        if sr.has_relief:
-            d_nb = (net if row.nb_o else 0.0) + (g if row.nb_g else 0.0)
-            for i, rule in enumerate(sr.rules):
-                if sr.relief[i] is not None:
-                    applies[i] = applies[i] and bool(relief_applies(rule, row.nb + d_nb, tier1))
-        for i, j in sr.replaces:
-            applies[j] = applies[j] and not applies[i]
+    applies = row.static if sr.plain else _applies(
+        sr, row.static, row.nb + ((net if row.nb_o else 0.0) + (g if row.nb_g else 0.0)), tier1)
     exp, loans = row.exp + d_exp, row.loans + d_loans
-    measure: list[float] = []
-    delta: list[float] = []
-    ratio: list[float] = []
-    breach: list[bool] = []
-    for is_loans, base, level in sr.spec:
-        m = loans if is_loans else exp
-        r = m / base
-        measure.append(m)
-        delta.append(d_loans if is_loans else d_exp)
-        ratio.append(r)
-        breach.append(r > level)
-    return applies, ratio, measure, delta, breach
-
-
-def _fails(row: Row, ev: Eval) -> list[bool]:
-    assert row.before is not None
-    ab, bb = row.before[0], row.before[4]
-    applies, delta, breach = ev[0], ev[3], ev[4]
-    return [applies[i] and breach[i] and not (delta[i] == 0 and ab[i] and bb[i])
-            for i in range(len(applies))]
-
-
-def _any_fails(row: Row, ev: Eval) -> bool:
-    """``any(_fails(row, ev))``, stopping at the first."""
-    assert row.before is not None
-    ab, bb = row.before[0], row.before[4]
-    applies, delta, breach = ev[0], ev[3], ev[4]
-    for i in range(len(applies)):
-        if applies[i] and breach[i] and not (delta[i] == 0 and ab[i] and bb[i]):
-            return True
+    held = row.held
+    for i, (is_loans, base, level, _) in enumerate(sr.spec):
+        if applies[i]:
+            if is_loans:
+                if loans / base > level and not (d_loans == 0 and held[i]):
+                    return True
+            elif exp / base > level and not (d_exp == 0 and held[i]):
+                return True
     return False
 
 
 def _ok(rows: list[Row], p: Proposal, a: float, tier1: float) -> bool:
     d = _deltas(p, a)
-    return all(not _any_fails(r, _eval(r, d, tier1)) for r in rows)
+    for r in rows:  # noqa: SIM110 (a loop: no generator per call)
+        if _fails_at(r, d, tier1):
+            return False
+    return True
 
 
 def _inverse(h: float, e_o: bool, e_g: bool, p: Proposal) -> float:
@@ -178,50 +231,20 @@ def _inverse(h: float, e_o: bool, e_g: bool, p: Proposal) -> float:
     return -1.0 if (h < 0 or a < 0) else a
 
 
-def _caps(row: Row, p: Proposal) -> None:
-    assert row.before is not None
-    applies, _, measure, _, breach = row.before
-    sr = row.sr
-    caps = []
-    limits, bases = sr.limit_list, sr.base_list
-    for i, is_loans in enumerate(sr.loans):
-        room = limits[i] * bases[i] - measure[i]
-        h = 0.0 if applies[i] and breach[i] else room
-        if is_loans:
-            caps.append(-1.0 if h < 0 else (h if row.e_o and p.loan_w > 0 else INF))
-        else:
-            caps.append(_inverse(h, row.e_o, row.e_g, p))
-    relief = []
-    if sr.has_relief:
-        for bound in sr.relief:
-            if bound is not None:
-                relief.append(_inverse(bound - row.nb, row.nb_o, row.nb_g, p))
-    row.caps, row.relief_caps = caps, relief
-
-
 def judge_one(ix: CheckIndex, p: Proposal) -> OneVerdict:
     """:func:`._solver.judge` of one proposal."""
     tier1 = ix.tier1
-    rows = _rows(ix, p)
+    rows = _rows(ix, p, _deltas(p, p.amount), tier1)
     fast_max = INF
     full = False
+    approved = True
     for r in rows:
-        r.before = before = _eval(r, _NOTHING, tier1)
-        _caps(r, p)
-        assert r.caps is not None
-        for i, c in enumerate(r.caps):
-            if before[0][i] and c < fast_max:
+        for a, c in zip(r.ab, r.caps, strict=True):
+            if a and c < fast_max:
                 fast_max = c
         if r.sr.has_relief and not full:
             full = any(r.static[i] for i, b in enumerate(r.sr.relief) if b is not None)
-    d_req = _deltas(p, p.amount)
-    fails_req = []
-    approved = True
-    for r in rows:
-        r.after = _eval(r, d_req, tier1)
-        f = _fails(r, r.after)
-        fails_req.append(f)
-        if approved and any(f):
+        if approved and any(r.fails):
             approved = False
     ok_fast = _ok(rows, p, fast_max, tier1)
     best = fast_max if ok_fast else 0.0
@@ -231,14 +254,13 @@ def judge_one(ix: CheckIndex, p: Proposal) -> OneVerdict:
     nxt = math.nan
     if full:
         best, nxt = _search(rows, p, tier1)
-    return OneVerdict(approved, best, _reason(rows, fails_req, approved),
+    return OneVerdict(approved, best, _reason(rows, approved),
                       _binding(rows, p, best, fast_max, full, nxt, tier1), rows)
 
 
 def _search(rows: list[Row], p: Proposal, tier1: float) -> tuple[float, float]:
     cands = {0.0, p.amount, INF}
     for r in rows:
-        assert r.caps is not None and r.relief_caps is not None
         cands.update(r.caps)
         cands.update(r.relief_caps)
     ordered = sorted(c for c in cands if c >= 0)
@@ -248,42 +270,45 @@ def _search(rows: list[Row], p: Proposal, tier1: float) -> tuple[float, float]:
     return 0.0, math.nan
 
 
-def _reason(rows: list[Row], fails_req: list[list[bool]], approved: bool) -> str:
+def _reason(rows: list[Row], approved: bool) -> str:
     if approved:
         for r in rows:
-            assert r.after is not None
-            if any(a and b for a, b in zip(r.after[0], r.after[4], strict=True)):
+            if any(a and b for a, b in zip(r.aa, r.ba, strict=True)):
                 return "adds_nothing"
         return "within_limits"
-    for r, f in zip(rows, fails_req, strict=True):
-        assert r.before is not None
-        if any(fi and ab and bb for fi, ab, bb in zip(f, r.before[0], r.before[4], strict=True)):
+    for r in rows:
+        if any(f and h for f, h in zip(r.fails, r.held, strict=True)):
             return "already_breached"
     return "would_breach"
 
 
 def _binding(rows: list[Row], p: Proposal, best: float, fast_max: float, full: bool, nxt: float,
              tier1: float) -> tuple[int, int] | None:
-    above = best * 2 + 1 if nxt != nxt else (best + nxt) / 2
-    d_above = _deltas(p, above) if full and math.isfinite(best) else None
+    """The (row, rule) that sets max_amount, as :func:`._solver._binding` picks it."""
     finite = math.isfinite(best)
+    d_above = None
+    if full and finite:
+        d_above = _deltas(p, best * 2 + 1 if nxt != nxt else (best + nxt) / 2)
     pick: tuple[bool, float] | None = None
     where = None
     for k, r in enumerate(rows):
-        assert r.before is not None and r.after is not None and r.caps is not None
-        applies, ratio = r.after[0], r.after[1]
+        aa, ra = r.aa, r.ra
         if d_above is not None:
-            tiers = _fails(r, _eval(r, d_above, tier1))
+            tiers = _fails_list(r, d_above, p, tier1)
         elif full:
-            tiers = [False] * len(applies)
+            tiers = [False] * len(aa)
         else:
-            ab, caps = r.before[0], r.caps
-            tiers = [ab[i] and caps[i] == fast_max and finite for i in range(len(applies))]
-        limits = r.sr.limit_list
-        for i in range(len(applies)):
-            key = (tiers[i], ratio[i] / limits[i] if applies[i] else -INF)
+            tiers = [a and c == fast_max and finite for a, c in zip(r.ab, r.caps, strict=True)]
+        for i, (tier, limit) in enumerate(zip(tiers, r.sr.limit_list, strict=True)):
+            key = (tier, ra[i] / limit if aa[i] else -INF)
             if pick is None or key > pick:
                 pick, where = key, (k, i)
     if pick is None or not (pick[0] or math.isfinite(pick[1])):
         return None
     return where
+
+
+def _fails_list(row: Row, d: tuple[float, float, float], p: Proposal, tier1: float
+                ) -> list[bool]:
+    """Rule by rule, :func:`_fails_at` (on the rare relief path of ``_binding``)."""
+    return _row(row.sr, row.subject, row.e_o, row.e_g, row.nb_o, row.nb_g, p, d, tier1).fails

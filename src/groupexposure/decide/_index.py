@@ -57,9 +57,10 @@ class ScopeRules:
     limit_list: list[float]  # the same as Python floats (the one-proposal path)
     base_list: list[float]
     has_relief: bool  # some rule's applicability depends on amounts (the CRR relief)
+    plain: bool  # no relief and no replaced rule: what applies is ``static``
     # per rule, for the one-proposal path: (measures loans, capital base, ratio above which it
-    # is breached), and (name, measure, ratio from which it is warned)
-    spec: tuple[tuple[bool, float, float], ...]
+    # is breached, the limit as an amount), and (name, measure, ratio from which it is warned)
+    spec: tuple[tuple[bool, float, float, float], ...]
     shown: tuple[tuple[str, str, float], ...]
 
 
@@ -75,17 +76,18 @@ def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
     base = np.array([rule_base(r, cap) for r in rules], dtype=np.float64)
     wl = result.policy.warning_level
     levels = [status_levels(lim, wl) for lim in limit.tolist()]
+    has_relief = any(r.relief is not None for r in rules)
+    replaces = tuple((i, names.index(j)) for i, r in enumerate(rules) for j in r.replaces)
     return ScopeRules(
         is_group=is_group, rules=rules, limit=limit, base=base,
         limit_list=limit.tolist(), base_list=base.tolist(),
         loans=tuple(r.measure == "loans" for r in rules),
         relief=tuple(None if r.relief is None else r.relief.non_institution_limit * tier1
                      for r in rules),
-        replaces=tuple((i, names.index(j)) for i, r in enumerate(rules) for j in r.replaces),
-        subjects=subjects, static=static,
-        has_relief=any(r.relief is not None for r in rules),
-        spec=tuple((r.measure == "loans", b, lv[0])
-                   for r, b, lv in zip(rules, base.tolist(), levels, strict=True)),
+        replaces=replaces, subjects=subjects, static=static, has_relief=has_relief,
+        plain=not (has_relief or replaces),
+        spec=tuple((r.measure == "loans", b, lv[0], lim * b) for r, b, lv, lim
+                   in zip(rules, base.tolist(), levels, limit.tolist(), strict=True)),
         shown=tuple((r.name, r.measure, lv[1]) for r, lv in zip(rules, levels, strict=True)))
 
 

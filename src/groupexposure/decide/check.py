@@ -158,10 +158,13 @@ def _build(cls: type[BaseModel], values: dict[str, Any]) -> Any:
         defaults = _DEFAULTS[cls] = {name: f.default for name, f in cls.model_fields.items()
                                      if not f.is_required()}
     obj = object.__new__(cls)
-    missing = [k for k in defaults if k not in values]
-    object.__setattr__(obj, "__dict__", {**values, **{k: defaults[k] for k in missing}}
-                       if missing else values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    given = set(values)
+    if defaults:
+        missing = [k for k in defaults if k not in values]
+        if missing:
+            values = {**values, **{k: defaults[k] for k in missing}}
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", given)
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
@@ -205,23 +208,23 @@ def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
     out: list[RuleCheck] = []
     for row in v.rows:
         sr = row.sr
-        assert row.before is not None and row.after is not None
-        ab, rb = row.before[0], row.before[1]
-        aa, ra, ma = row.after[0], row.after[1], row.after[2]
-        gid = str(ids[gids[row.subject]]) if sr.is_group else None
-        eid = None if sr.is_group else str(ids[row.subject])
-        scope = "group" if sr.is_group else "single"
+        ab, rb, aa, ra, ma = row.ab, row.rb, row.aa, row.ra, row.ma
+        if sr.is_group:
+            scope, gid, eid = "group", str(ids[gids[row.subject]]), None
+        else:
+            scope, gid, eid = "single", None, str(ids[row.subject])
         for i, (name, measure, warn_at) in enumerate(sr.shown):
             if not (ab[i] or aa[i]):
                 continue
-            limit, base, breach_at = sr.limit_list[i], sr.base_list[i], sr.spec[i][2]
-            out.append(_build(RuleCheck, dict(
-                scope=scope, group_id=gid, entity_id=eid, rule=name, measure=measure,
-                capital_base=base, limit=limit, ratio_before=rb[i],
-                status_before=_status(rb[i], breach_at, warn_at) if ab[i] else "n/a",
-                ratio_after=ra[i],
-                status_after=_status(ra[i], breach_at, warn_at) if aa[i] else "n/a",
-                headroom_after=limit * base - ma[i] if aa[i] else math.nan)))
+            _, base, breach_at, limit_amount = sr.spec[i]
+            out.append(_build(RuleCheck, {
+                "scope": scope, "group_id": gid, "entity_id": eid, "rule": name,
+                "measure": measure, "capital_base": base, "limit": sr.limit_list[i],
+                "ratio_before": rb[i],
+                "status_before": _status(rb[i], breach_at, warn_at) if ab[i] else "n/a",
+                "ratio_after": ra[i],
+                "status_after": _status(ra[i], breach_at, warn_at) if aa[i] else "n/a",
+                "headroom_after": limit_amount - ma[i] if aa[i] else math.nan}))
     return out
 
 

@@ -129,12 +129,18 @@ def one(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, *, drawn: Any
     table path (which raises :class:`ProposalError`, or accepts what only it can read)."""
     code = ix.code_of(entity_id) if isinstance(entity_id, str) else -1
     g_code = -1
-    no_amount, no_drawn, no_undrawn = _absent(amount), _absent(drawn), _absent(undrawn)
-    no_ccf, no_currency, no_g = _absent(ccf), _absent(currency), _absent(guarantor_id)
+    # ``x is None or _absent(x)``: most arguments are left out, and a call costs more than a test
+    no_amount = amount is None or _absent(amount)
+    no_drawn = drawn is None or _absent(drawn)
+    no_undrawn = undrawn is None or _absent(undrawn)
+    no_ccf = ccf is None or _absent(ccf)
+    no_currency = currency is None or _absent(currency)
+    no_g = guarantor_id is None or _absent(guarantor_id)
+    no_guarantee = guaranteed_amount is None or _absent(guaranteed_amount)
     fast = (code >= 0 and isinstance(product, str) and product in _PRODUCTS
             and (no_amount or _amount_ok(amount)) and (no_drawn or _amount_ok(drawn))
             and (no_undrawn or _amount_ok(undrawn))
-            and (_absent(guaranteed_amount) or _amount_ok(guaranteed_amount))
+            and (no_guarantee or _amount_ok(guaranteed_amount))
             and _amount_ok(collateral_value)
             and (no_ccf or (_amount_ok(ccf) and ccf <= 1.0))
             and (no_currency or (isinstance(currency, str) and currency in ix.fx)))
@@ -166,7 +172,7 @@ def one(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, *, drawn: Any
     return Proposal(
         entity_id, product, ccy, d, u, code, g_code, d_r if on else u_r, 1.0 if on else factor,
         factor * u_r if on else d_r, 1.0 if is_loan else 0.0, float(collateral_value) * rate,
-        math.nan if _absent(guaranteed_amount) else float(guaranteed_amount) * rate,
+        math.nan if no_guarantee else float(guaranteed_amount) * rate,
         bool(eligible), rate)
 
 
