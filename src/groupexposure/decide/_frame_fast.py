@@ -76,13 +76,27 @@ def _text(frame: pd.DataFrame, name: str) -> pa.Array | pa.ChunkedArray | None:
         else pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
-def _codes(ix: CheckIndex, ids: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, bool]:
-    """Entity codes (-1 where null), and whether every non-null id is in the book."""
-    if ids.null_count == len(ids):  # no guarantors: no hash table of the book's ids to build
-        return np.full(len(ids), -1, dtype=np.int64), True
-    found = pc.index_in(ids.cast(ix.ids_arrow.type), value_set=ix.ids_arrow)
-    ok = found.null_count == ids.null_count
-    return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64), ok
+def _codes(ix: CheckIndex, obligors: pa.Array | pa.ChunkedArray,
+           guarantors: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Obligor and guarantor codes (-1 where null), and whether every non-null id is in the book:
+    one look-up of both (arrow builds a hash table of the book's ids for each)."""
+    text = ix.ids_arrow.type
+    ob = obligors.cast(text)
+    given = guarantors.is_valid()
+    n_g = len(guarantors) - guarantors.null_count
+    both = pa.chunked_array([*_chunks(ob), *_chunks(guarantors.cast(text).filter(given))]) \
+        if n_g else ob
+    found = pc.index_in(both, value_set=ix.ids_arrow)
+    ok = found.null_count == obligors.null_count
+    codes = np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+    guarantor = np.full(len(guarantors), -1, dtype=np.int64)
+    if n_g:
+        guarantor[np.asarray(given.to_numpy(zero_copy_only=False), dtype=bool)] = codes[len(ob):]
+    return codes[:len(ob)], guarantor, ok
+
+
+def _chunks(a: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return a.chunks if isinstance(a, pa.ChunkedArray) else [a]
 
 
 def _factor(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]]:
@@ -113,10 +127,7 @@ def clean(ix: CheckIndex, frame: pd.DataFrame) -> Proposals | None:
     assert ob_ids is not None and g_ids is not None
     if ob_ids.null_count:
         return None
-    obligor, ok = _codes(ix, ob_ids)
-    if not ok:
-        return None
-    guarantor, ok = _codes(ix, g_ids)
+    obligor, guarantor, ok = _codes(ix, ob_ids, g_ids)
     if not ok or bool(((guarantor == obligor) & (guarantor >= 0)).any()):
         return None
     p_codes, p_values = _factor(texts["product"])

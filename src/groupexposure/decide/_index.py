@@ -109,7 +109,7 @@ class CheckIndex:
         self.gids, gpos = unique_inverse(m.group)
         self.k = int(self.gids.size)
         self.sizes = np.bincount(gpos, minlength=self.k)
-        order = np.argsort(m.member, kind="stable")
+        order = np.lexsort((gpos, m.member))  # by member, each member's groups ascending
         self.member_ptr = np.concatenate([[0], np.cumsum(np.bincount(m.member, minlength=self.n))])
         self.member_groups = gpos[order]
         self.member_keys = np.sort(gpos.astype(np.int64) * self.n + m.member)
@@ -122,6 +122,8 @@ class CheckIndex:
         entity_subjects = subjects_of(c, result.exposure, codes, codes, codes, self.n)
         self.group = _scope(True, pol.rules_for("group"), group_subjects, result)
         self.single = _scope(False, pol.rules_for("single"), entity_subjects, result)
+        self.rule_names = [r.name for r in (*self.group.rules, *self.single.rules)]
+        """Every rule's name, group rules first (the codes of ``check_many``'s binding rule)."""
         self._control = result.control  # asked only by explanations, never materialised here
 
     @cached_property
@@ -162,7 +164,7 @@ class CheckIndex:
 
     def groups_of_one(self, code: int) -> list[int]:
         """The group positions of one entity, ascending."""
-        return sorted(self.member_groups[self.member_ptr[code]:self.member_ptr[code + 1]].tolist())
+        return self.member_groups[self.member_ptr[code]:self.member_ptr[code + 1]].tolist()
 
     def in_group(self, g: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Element-wise: is entity ``codes`` a member of group position ``g``?"""

@@ -37,8 +37,11 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from ..safe import escape
+from . import _parts
 from . import proposals as _proposals
 from ._fast import OneVerdict, judge_one
+from ._frame_fast import clean
+from ._parts import Answers, in_parts
 from ._solver import REASONS, judge
 
 if TYPE_CHECKING:
@@ -244,41 +247,70 @@ def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:
     proposal (every problem of every row raised together). Returns the proposal's columns, then
     ``approved``, ``reason``, ``max_amount`` (a nominal of the row's product in its currency; inf
     where no limit applies), ``binding_rule`` and ``binding_subject``.
+
+    A large clean table is judged in parts, one per core (:mod:`._parts`): the proposals are
+    independent, so the answers are those of one pass.
     """
     ix = _index(result)
     if "entity_id" not in frame or not ({"amount", "drawn", "undrawn"} & set(frame.columns)):
         missing = [c for c in ("entity_id", "amount") if c not in frame]
         raise ValueError(f"check_many needs the columns {', '.join(missing)} (or drawn and "
                          f"undrawn for amount); found {', '.join(map(str, frame.columns))}")
-    p = _proposals.from_frame(ix, frame)
-    v = judge(ix, p)
+    answers = in_parts(ix, frame, _clean_answers)
+    if answers is None:
+        answers = _answers(ix, _proposals.from_frame(ix, frame))
     out = frame.copy()
-    out["approved"] = v.approved
-    out["reason"] = _text(pa.array(v.reason_code.astype(np.int8)), REASONS.tolist())
-    out["max_amount"] = v.max_amount / p.rate
-    rule = np.full(len(frame), -1, dtype=np.int64)
-    code = np.full(len(frame), -1, dtype=np.int64)
-    is_group = np.zeros(len(frame), dtype=bool)
-    names: list[str] = []
-    for s, sc in enumerate(v.scopes):
-        at = np.flatnonzero(v.binding_scope == s)
-        rule[at] = len(names) + v.binding_rule[at]
-        names += [r.name for r in sc.sr.rules]
-        subj = sc.subject[v.binding_row[at]]
-        code[at] = ix.gids[subj] if sc.sr.is_group else subj
-        is_group[at] = sc.sr.is_group
-    out["binding_rule"] = _text(pa.array(rule, mask=rule < 0), names)
-    ids = ix.ids_arrow.take(pa.array(code, mask=code < 0))
-    out["binding_subject"] = _column(pc.if_else(
-        pa.array(is_group), pc.binary_join_element_wise("group ", ids, ""),
-        pc.binary_join_element_wise("entity ", ids, "")))
+    out["approved"] = answers.approved
+    out["reason"] = _column(answers.reason)
+    out["max_amount"] = answers.max_amount
+    out["binding_rule"] = _column(answers.binding_rule)
+    out["binding_subject"] = _column(answers.binding_subject)
     return out
 
 
-def _text(codes: pa.Array, values: list[str]) -> Any:
-    """A text column from codes into ``values`` (null codes: missing), built in arrow."""
-    return _column(pa.DictionaryArray.from_arrays(codes, pa.array(values, type=pa.string()))
-                   .cast(pa.string()))
+def _clean_answers(ix: CheckIndex, frame: pd.DataFrame) -> Answers | None:
+    """The answers of a part of the table read column-wise, None if it is not surely clean."""
+    p = clean(ix, frame)
+    return None if p is None else _answers(ix, p)
+
+
+def _answers(ix: CheckIndex, p: _proposals.Proposals) -> Answers:
+    """The verdicts of proposals ``p`` as the columns ``check_many`` shows, judged in blocks of
+    :data:`._parts.BLOCK` (whose columns stay in the processor's cache)."""
+    n, block = p.obligor.size, _parts.BLOCK
+    if n <= block:
+        return _block_answers(ix, p)
+    return Answers.join([_block_answers(ix, p.part(a, min(a + block, n)))
+                         for a in range(0, n, block)])
+
+
+def _block_answers(ix: CheckIndex, p: _proposals.Proposals) -> Answers:
+    v = judge(ix, p)
+    n = p.obligor.size
+    rule = np.full(n, -1, dtype=np.int64)
+    code = np.full(n, -1, dtype=np.int64)
+    is_group = np.zeros(n, dtype=bool)
+    for s, sc in enumerate(v.scopes):
+        at = np.flatnonzero(v.binding_scope == s)
+        first = 0 if sc.sr.is_group else len(ix.group.rules)
+        rule[at] = first + v.binding_rule[at]
+        subj = sc.subject[v.binding_row[at]]
+        code[at] = ix.gids[subj] if sc.sr.is_group else subj
+        is_group[at] = sc.sr.is_group
+    ids = ix.ids_arrow.take(pa.array(code, mask=code < 0))
+    return Answers(
+        approved=v.approved, reason=_text(pa.array(v.reason_code.astype(np.int8)),
+                                          REASONS.tolist()),
+        max_amount=v.max_amount / p.rate,
+        binding_rule=_text(pa.array(rule, mask=rule < 0), ix.rule_names),
+        binding_subject=pc.if_else(pa.array(is_group), pc.binary_join_element_wise("group ", ids, ""),
+                                   pc.binary_join_element_wise("entity ", ids, "")))
+
+
+def _text(codes: pa.Array, values: list[str]) -> pa.Array:
+    """A text array from codes into ``values`` (null codes: missing), built in arrow."""
+    return pa.DictionaryArray.from_arrays(codes, pa.array(values, type=pa.string())).cast(
+        pa.string())
 
 
 def _column(arr: pa.Array) -> Any:

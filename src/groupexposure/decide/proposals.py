@@ -90,6 +90,10 @@ class Proposals:
         """The proposals at positions ``idx``."""
         return Proposals(**{k: v[idx] for k, v in vars(self).items()})
 
+    def part(self, start: int, stop: int) -> Proposals:
+        """The proposals from ``start`` up to ``stop`` (views, no copy)."""
+        return Proposals(**{k: v[start:stop] for k, v in vars(self).items()})
+
 
 @dataclass(slots=True)
 class Proposal:
