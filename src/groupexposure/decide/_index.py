@@ -164,7 +164,8 @@ class CheckIndex:
 
     def groups_of_one(self, code: int) -> list[int]:
         """The group positions of one entity, ascending."""
-        groups: list[int] = self.member_groups[self.member_ptr[code]:self.member_ptr[code + 1]].tolist()
+        ptr = self.member_ptr
+        groups: list[int] = self.member_groups[ptr[code]:ptr[code + 1]].tolist()
         return groups
 
     def in_group(self, g: np.ndarray, codes: np.ndarray) -> np.ndarray:
