@@ -303,8 +303,8 @@ def _block_answers(ix: CheckIndex, p: _proposals.Proposals) -> Answers:
                                           REASONS.tolist()),
         max_amount=v.max_amount / p.rate,
         binding_rule=_text(pa.array(rule, mask=rule < 0), ix.rule_names),
-        binding_subject=pc.if_else(pa.array(is_group), pc.binary_join_element_wise("group ", ids, ""),
-                                   pc.binary_join_element_wise("entity ", ids, "")))
+        binding_subject=pc.binary_join_element_wise(
+            pc.if_else(pa.array(is_group), "group ", "entity "), ids, ""))
 
 
 def _text(codes: pa.Array, values: list[str]) -> pa.Array:
