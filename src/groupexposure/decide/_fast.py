@@ -53,6 +53,9 @@ class Row:
     ma: list[float]
     ba: list[bool]
     fails: list[bool]
+    failing: bool = False  # some rule fails at the amount asked
+    over_after: bool = False  # some rule applies and is breached at the amount asked
+    adds_to_held: bool = False  # some failing rule was already breached before
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,7 @@ def _row(sr: ScopeRules, s: int, e_o: bool, e_g: bool, nb_o: bool, nb_g: bool, p
     ba: list[bool] = []
     fails: list[bool] = []
     loan_cap = e_o and p.loan_w > 0
+    failing = over_after = adds_to_held = False
     for i, (is_loans, base, level, room_at) in enumerate(sr.spec):
         if is_loans:
             m, m_a, dm = loans_b, loans_a, d_loans
@@ -160,14 +164,21 @@ def _row(sr: ScopeRules, s: int, e_o: bool, e_g: bool, nb_o: bool, nb_g: bool, p
         ra.append(r)
         ma.append(m_a)
         ba.append(b)
-        fails.append(aa[i] and b and not (dm == 0 and over))
+        if aa[i] and b:
+            over_after = True
+            if not (dm == 0 and over):
+                failing = True
+                adds_to_held = adds_to_held or over
+                fails.append(True)
+                continue
+        fails.append(False)
     relief: list[float] = []
     if sr.has_relief:
         for bound in sr.relief:
             if bound is not None:
                 relief.append(_inverse(bound - nb, nb_o, nb_g, p))
     return Row(sr, s, e_o, e_g, nb_o, nb_g, exp0, loans0, nb, static, ab, rb, mb, held, caps,
-               relief, aa, ra, ma, ba, fails)
+               relief, aa, ra, ma, ba, fails, failing, over_after, adds_to_held)
 
 
 
@@ -244,7 +255,7 @@ def judge_one(ix: CheckIndex, p: Proposal) -> OneVerdict:
                 fast_max = c
         if r.sr.has_relief and not full:
             full = any(r.static[i] for i, b in enumerate(r.sr.relief) if b is not None)
-        if approved and any(r.fails):
+        if r.failing:
             approved = False
     ok_fast = _ok(rows, p, fast_max, tier1)
     best = fast_max if ok_fast else 0.0
@@ -273,11 +284,11 @@ def _search(rows: list[Row], p: Proposal, tier1: float) -> tuple[float, float]:
 def _reason(rows: list[Row], approved: bool) -> str:
     if approved:
         for r in rows:
-            if any(a and b for a, b in zip(r.aa, r.ba, strict=True)):
+            if r.over_after:
                 return "adds_nothing"
         return "within_limits"
     for r in rows:
-        if any(f and h for f, h in zip(r.fails, r.held, strict=True)):
+        if r.adds_to_held:
             return "already_breached"
     return "would_breach"
 

@@ -198,11 +198,12 @@ def check(result: AnalysisResult, entity_id: str, amount: float | None = None,
     if v.binding is not None:
         row = v.rows[v.binding[0]]
         binding = (row.sr.rules[v.binding[1]].name, ix.subject_label(row.sr.is_group, row.subject))
-    return _build(Decision, dict(  # type: ignore[no-any-return]
-        entity_id=p.entity_id, amount=p.amount / p.rate, product=p.product, currency=p.currency,
-        drawn=p.drawn, undrawn=p.undrawn, approved=v.approved, reason=v.reason,
-        max_amount=v.max_amount / p.rate, binding_rule=binding[0] if binding else None,
-        binding_subject=binding[1] if binding else None, rules=tuple(rows)))
+    return _build(Decision, {  # type: ignore[no-any-return]
+        "entity_id": p.entity_id, "amount": p.amount / p.rate, "product": p.product,
+        "currency": p.currency, "drawn": p.drawn, "undrawn": p.undrawn, "approved": v.approved,
+        "reason": v.reason, "max_amount": v.max_amount / p.rate,
+        "binding_rule": binding[0] if binding else None,
+        "binding_subject": binding[1] if binding else None, "rules": tuple(rows)})
 
 
 def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
