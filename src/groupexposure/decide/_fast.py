@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..core.exposures import split
 from ..core.limits import relief_applies
 from ._index import CheckIndex, ScopeRules
 from .proposals import Proposal
@@ -181,18 +182,10 @@ def _row(sr: ScopeRules, s: int, e_o: bool, e_g: bool, nb_o: bool, nb_g: bool, p
                relief, aa, ra, ma, ba, fails, failing, over_after, adds_to_held)
 
 
-
 def _deltas(p: Proposal, a: float) -> tuple[float, float, float]:
-    """(net, guaranteed, loans) that amount ``a`` adds: :func:`groupexposure.core.exposures.split`
-    of the facility's original value, inlined."""
+    """(net, guaranteed, loans) that amount ``a`` adds."""
     orig = p.fixed + (0.0 if p.w == 0 else p.w * a)
-    after = orig - min(p.collateral, orig)
-    if p.eligible:
-        gv = p.guarantee
-        g = after if gv != gv else min(gv, after)
-        net = after - g
-    else:
-        g, net = 0.0, after
+    _, _, g, net = split(orig, p.collateral, p.guarantee, p.eligible)
     if net != net:  # a whole guarantee of an unbounded amount
         net = 0.0
     return net, g, (0.0 if p.loan_w == 0 else p.loan_w * a)
