@@ -1,4 +1,4 @@
-"""``check_many`` on every core: a large table judged in parts, one per core, then put together.
+"""``check_many`` on every core: a large table judged in parts on threads, then put together.
 
 Each proposal is judged on its own against the book, so a table cut into parts gives, part by
 part, the answers of the whole. The work is numpy's and arrow's, which release the GIL on large
@@ -6,8 +6,9 @@ arrays, so threads share the cores without copying the book (a process would hav
 
 Only a table the column-wise reader accepts (:func:`._frame_fast.clean`) is cut: if any part is not
 surely clean, :func:`in_parts` gives ``None`` and the whole table goes through the column rules,
-whose messages number the rows of the whole. A table of fewer than :data:`PART_MIN` proposals per
-core, or a machine of one core, is judged in one piece.
+whose messages number the rows of the whole. The table is cut into as many parts as there are
+cores, but no part smaller than :data:`PART_MIN` proposals: a table of fewer than twice that, or a
+machine of one core, is judged in one piece.
 
 >>> import numpy as np, pyarrow as pa
 >>> one = Answers(np.array([True]), pa.array(["within_limits"]), np.array([5.0]),
@@ -75,7 +76,7 @@ def cores() -> int:
 
 def in_parts(ix: CheckIndex, frame: pd.DataFrame,
              judge: Callable[[CheckIndex, pd.DataFrame], Answers | None]) -> Answers | None:
-    """``judge`` of the whole ``frame``, over one part per core where the table is large enough;
+    """``judge`` of the whole ``frame``, in up to one part per core of at least :data:`PART_MIN`;
     ``None`` where a part is refused (then the caller judges the whole table its own way)."""
     n = min(cores(), len(frame) // PART_MIN)
     if n < 2:

@@ -249,7 +249,7 @@ def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:
     ``approved``, ``reason``, ``max_amount`` (a nominal of the row's product in its currency; inf
     where no limit applies), ``binding_rule`` and ``binding_subject``.
 
-    A large clean table is judged in parts, one per core (:mod:`._parts`): the proposals are
+    A large clean table is judged in parts on threads (:mod:`._parts`): the proposals are
     independent, so the answers are those of one pass.
     """
     ix = _index(result)
