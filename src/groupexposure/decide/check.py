@@ -258,8 +258,8 @@ def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"check_many needs the columns {', '.join(missing)} (or drawn and "
                          f"undrawn for amount); found {', '.join(map(str, frame.columns))}")
     answers = in_parts(ix, frame, _clean_answers)
-    if answers is None:
-        answers = _answers(ix, _proposals.from_frame(ix, frame))
+    if answers is None:  # the column-wise reader doubted some part: the column rules read it all
+        answers = _answers(ix, _proposals.by_column_rules(ix, frame))
     out = frame.copy()
     out["approved"] = answers.approved
     out["reason"] = _column(answers.reason)
@@ -286,6 +286,7 @@ def _answers(ix: CheckIndex, p: _proposals.Proposals) -> Answers:
 
 
 def _block_answers(ix: CheckIndex, p: _proposals.Proposals) -> Answers:
+    """The answers of one block: its verdicts, the binding rule and subject as text."""
     v = judge(ix, p)
     n = p.obligor.size
     rule = np.full(n, -1, dtype=np.int64)

@@ -38,7 +38,8 @@ from ._frame_fast import clean
 if TYPE_CHECKING:
     from ._index import CheckIndex
 
-__all__ = ["FIELDS", "Proposal", "ProposalError", "Proposals", "assemble", "from_frame", "one"]
+__all__ = ["FIELDS", "Proposal", "ProposalError", "Proposals", "assemble", "by_column_rules",
+           "from_frame", "one"]
 
 FIELDS = ("entity_id", "amount", "product", "drawn", "undrawn", "ccf", "currency", "guarantor_id",
           "guaranteed_amount", "collateral_value")
@@ -214,10 +215,14 @@ def from_frame(ix: CheckIndex, frame: pd.DataFrame) -> Proposals:
     raised together as one :class:`ProposalError`.
 
     A table that is surely clean is read column-wise (:func:`._frame_fast.clean`); any other goes
-    through the column rules, which give the messages."""
+    through the column rules, which give the messages (:func:`by_column_rules`)."""
     fast = clean(ix, frame)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else by_column_rules(ix, frame)
+
+
+def by_column_rules(ix: CheckIndex, frame: pd.DataFrame) -> Proposals:
+    """:func:`from_frame` through the column rules alone, cell by cell (for a table the
+    column-wise reader has already doubted)."""
     n = len(frame)
     cols = {c: (frame[c].reset_index(drop=True) if c in frame
                 else pd.Series([None] * n, dtype=object)) for c in FIELDS}
