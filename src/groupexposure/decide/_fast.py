@@ -17,15 +17,101 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from ..core.exposures import split
+from ..core.exposures import LOAN_PRODUCTS, ON_BALANCE_PRODUCTS, ccf_used, split
 from ..core.limits import relief_applies
+from ..model.schema import Product
 from ._index import CheckIndex, ScopeRules
-from .proposals import Proposal
 
-__all__ = ["OneVerdict", "Row", "judge_one"]
+__all__ = ["OneVerdict", "Proposal", "Row", "judge_one", "read", "rule_values"]
 
 INF = math.inf
+_PRODUCTS = frozenset(p.value for p in Product)
+
+
+@dataclass(slots=True)
+class Proposal:
+    """One proposed facility, as :class:`~.proposals.Proposals` in floats (the fast path of
+    ``check``); read only (not frozen: a frozen dataclass costs several microseconds per proposal
+    to build)."""
+
+    entity_id: str
+    product: str
+    currency: str
+    drawn: float  # in the proposal's currency, as given
+    undrawn: float
+    obligor: int
+    guarantor: int
+    amount: float
+    w: float
+    fixed: float
+    loan_w: float
+    collateral: float
+    guarantee: float
+    eligible: bool
+    rate: float
+
+
+def _absent(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
+
+
+def _amount_ok(x: Any) -> bool:
+    return (isinstance(x, float | int) and not isinstance(x, bool)
+            and math.isfinite(x) and x >= 0)
+
+
+def read(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, drawn: Any, undrawn: Any,
+         ccf: Any, currency: Any, guarantor_id: Any, guaranteed_amount: Any,
+         collateral_value: Any) -> Proposal | None:
+    """The proposal where the column rules surely accept it, else None (the table path then
+    reads it, and gives the messages): :func:`.proposals.one`'s fast path."""
+    code = ix.code_of(entity_id) if isinstance(entity_id, str) else -1
+    g_code = -1
+    # ``x is None or _absent(x)``: most arguments are left out, and a call costs more than a test
+    no_amount = amount is None or _absent(amount)
+    no_drawn = drawn is None or _absent(drawn)
+    no_undrawn = undrawn is None or _absent(undrawn)
+    no_ccf = ccf is None or _absent(ccf)
+    no_currency = currency is None or _absent(currency)
+    no_g = guarantor_id is None or _absent(guarantor_id)
+    no_guarantee = guaranteed_amount is None or _absent(guaranteed_amount)
+    if not (code >= 0 and isinstance(product, str) and product in _PRODUCTS
+            and (no_amount or _amount_ok(amount)) and (no_drawn or _amount_ok(drawn))
+            and (no_undrawn or _amount_ok(undrawn))
+            and (no_guarantee or _amount_ok(guaranteed_amount))
+            and _amount_ok(collateral_value)
+            and (no_ccf or (_amount_ok(ccf) and ccf <= 1.0))
+            and (no_currency or (isinstance(currency, str) and currency in ix.fx))):
+        return None
+    if not no_g:
+        g_code = ix.code_of(guarantor_id) if isinstance(guarantor_id, str) else -1
+        if g_code < 0 or g_code == code:
+            return None
+    on = product in ON_BALANCE_PRODUCTS
+    no_side = no_drawn if on else no_undrawn
+    if not no_amount and not (no_side or (drawn if on else undrawn) == 0):
+        return None  # the amount and the same part again: the table path says what is wrong
+    if no_amount and no_drawn and no_undrawn:
+        return None  # no amount at all
+    ccy: str = ix.currency if no_currency else currency
+    rate = float(ix.fx[ccy])
+    d = 0.0 if no_drawn else float(drawn)
+    u = 0.0 if no_undrawn else float(undrawn)
+    if not no_amount:
+        if on:
+            d = float(amount)
+        else:
+            u = float(amount)
+    factor = float(ccf_used(ix.ccf[product], math.nan if no_ccf else float(ccf), ix.policy))
+    is_loan = product in LOAN_PRODUCTS
+    d_r, u_r = d * rate, u * rate
+    eligible = g_code >= 0 and bool(ix.eligible[g_code])
+    return Proposal(
+        entity_id, product, ccy, d, u, code, g_code, d_r if on else u_r, 1.0 if on else factor,
+        factor * u_r if on else d_r, 1.0 if is_loan else 0.0, float(collateral_value) * rate,
+        math.nan if no_guarantee else float(guaranteed_amount) * rate, eligible, rate)
 
 
 @dataclass(slots=True)
@@ -316,3 +402,41 @@ def _fails_list(row: Row, d: tuple[float, float, float], p: Proposal, tier1: flo
                 ) -> list[bool]:
     """Rule by rule, :func:`_fails_at` (on the rare relief path of ``_binding``)."""
     return _row(row.sr, row.subject, row.e_o, row.e_g, row.nb_o, row.nb_g, p, d, tier1).fails
+
+
+def rule_values(ix: CheckIndex, v: OneVerdict) -> list[dict[str, Any]]:
+    """The before/after values of every rule of every subject touched (the fields of
+    :class:`~.check.RuleCheck`)."""
+    ids, gids = ix.ids, ix.gids
+    out: list[dict[str, Any]] = []
+    for row in v.rows:
+        sr = row.sr
+        ab, rb, aa, ra, ma = row.ab, row.rb, row.aa, row.ra, row.ma
+        gid: str | None = None
+        eid: str | None = None
+        if sr.is_group:
+            scope, gid = "group", str(ids[gids[row.subject]])
+        else:
+            scope, eid = "single", str(ids[row.subject])
+        limits = sr.limit_list
+        for i, (name, measure, warn_at) in enumerate(sr.shown):
+            if not (ab[i] or aa[i]):
+                continue
+            _, base, breach_at, limit_amount = sr.spec[i]
+            out.append({
+                "scope": scope, "group_id": gid, "entity_id": eid, "rule": name,
+                "measure": measure, "capital_base": base, "limit": limits[i],
+                "ratio_before": rb[i],
+                "status_before": _status(rb[i], breach_at, warn_at) if ab[i] else "n/a",
+                "ratio_after": ra[i],
+                "status_after": _status(ra[i], breach_at, warn_at) if aa[i] else "n/a",
+                "headroom_after": limit_amount - ma[i] if aa[i] else math.nan})
+    return out
+
+
+def _status(ratio: float, breach_at: float, warn_at: float) -> str:
+    """:func:`~groupexposure.core.limits.status_of` from the rule's
+    :func:`~groupexposure.core.limits.status_levels`."""
+    if ratio > breach_at:
+        return "breach"
+    return "warning" if ratio >= warn_at else "ok"

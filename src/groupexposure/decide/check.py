@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from ..safe import escape
 from . import _parts
 from . import proposals as _proposals
-from ._fast import OneVerdict, judge_one
+from ._fast import judge_one, rule_values
 from ._frame_fast import clean
 from ._parts import Answers, in_parts
 from ._solver import REASONS, judge
@@ -193,7 +193,7 @@ def check(result: AnalysisResult, entity_id: str, amount: float | None = None,
                        currency=currency, guarantor_id=guarantor_id,
                        guaranteed_amount=guaranteed_amount, collateral_value=collateral_value)
     v = judge_one(ix, p)
-    rows = _rule_rows(ix, v)
+    rows = [_build(RuleCheck, values) for values in rule_values(ix, v)]
     binding = None
     if v.binding is not None:
         row = v.rows[v.binding[0]]
@@ -204,40 +204,6 @@ def check(result: AnalysisResult, entity_id: str, amount: float | None = None,
         "reason": v.reason, "max_amount": v.max_amount / p.rate,
         "binding_rule": binding[0] if binding else None,
         "binding_subject": binding[1] if binding else None, "rules": tuple(rows)})
-
-
-def _rule_rows(ix: CheckIndex, v: OneVerdict) -> list[RuleCheck]:
-    """The before/after row of every rule of every subject touched."""
-    ids, gids = ix.ids, ix.gids
-    out: list[RuleCheck] = []
-    for row in v.rows:
-        sr = row.sr
-        ab, rb, aa, ra, ma = row.ab, row.rb, row.aa, row.ra, row.ma
-        if sr.is_group:
-            scope, gid, eid = "group", str(ids[gids[row.subject]]), None
-        else:
-            scope, gid, eid = "single", None, str(ids[row.subject])
-        for i, (name, measure, warn_at) in enumerate(sr.shown):
-            if not (ab[i] or aa[i]):
-                continue
-            _, base, breach_at, limit_amount = sr.spec[i]
-            out.append(_build(RuleCheck, {
-                "scope": scope, "group_id": gid, "entity_id": eid, "rule": name,
-                "measure": measure, "capital_base": base, "limit": sr.limit_list[i],
-                "ratio_before": rb[i],
-                "status_before": _status(rb[i], breach_at, warn_at) if ab[i] else "n/a",
-                "ratio_after": ra[i],
-                "status_after": _status(ra[i], breach_at, warn_at) if aa[i] else "n/a",
-                "headroom_after": limit_amount - ma[i] if aa[i] else math.nan}))
-    return out
-
-
-def _status(ratio: float, breach_at: float, warn_at: float) -> str:
-    """:func:`~groupexposure.core.limits.status_of` from the rule's
-    :func:`~groupexposure.core.limits.status_levels`."""
-    if ratio > breach_at:
-        return "breach"
-    return "warning" if ratio >= warn_at else "ok"
 
 
 def check_many(result: AnalysisResult, frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,6 @@ groupexposure.decide.proposals.ProposalError: amount must be a number >= 0; got 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ import pandas as pd
 from ..core.exposures import LOAN_PRODUCTS, ON_BALANCE_PRODUCTS, ccf_used
 from ..model.schema import Product
 from ..validate.columns import convert
+from ._fast import Proposal, read
 from ._frame_fast import clean
 
 if TYPE_CHECKING:
@@ -48,7 +48,6 @@ FIELDS = ("entity_id", "amount", "product", "drawn", "undrawn", "ccf", "currency
 # the facilities.csv column whose rule checks each proposal field (the proposal has no provision:
 # its column carries the amount, which obeys the same rule, a number >= 0)
 _AS_FACILITY = {"entity_id": "obligor_id", "amount": "provision"}
-_PRODUCTS = frozenset(p.value for p in Product)
 _MAX_HINTS = 50  # unknown ids that get "did you mean" hints (each is a search over every id)
 
 
@@ -96,89 +95,25 @@ class Proposals:
         return Proposals(**{k: v[start:stop] for k, v in vars(self).items()})
 
 
-@dataclass(slots=True)
-class Proposal:
-    """One proposed facility, as :class:`Proposals` in floats (the fast path of ``check``); read
-    only (not frozen: a frozen dataclass costs several microseconds per proposal to build)."""
-
-    entity_id: str
-    product: str
-    currency: str
-    drawn: float  # in the proposal's currency, as given
-    undrawn: float
-    obligor: int
-    guarantor: int
-    amount: float
-    w: float
-    fixed: float
-    loan_w: float
-    collateral: float
-    guarantee: float
-    eligible: bool
-    rate: float
-
-
 def _absent(x: Any) -> bool:
     return x is None or (isinstance(x, float) and x != x)
-
-
-def _amount_ok(x: Any) -> bool:
-    return (isinstance(x, float | int) and not isinstance(x, bool)
-            and math.isfinite(x) and x >= 0)
 
 
 def one(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, *, drawn: Any = None,
         undrawn: Any = None, ccf: Any = None, currency: Any = None, guarantor_id: Any = None,
         guaranteed_amount: Any = None, collateral_value: Any = 0.0) -> Proposal:
-    """One proposal, validated: plain Python where the column rules surely accept it, else the
-    table path (which raises :class:`ProposalError`, or accepts what only it can read)."""
-    code = ix.code_of(entity_id) if isinstance(entity_id, str) else -1
-    g_code = -1
-    # ``x is None or _absent(x)``: most arguments are left out, and a call costs more than a test
-    no_amount = amount is None or _absent(amount)
-    no_drawn = drawn is None or _absent(drawn)
-    no_undrawn = undrawn is None or _absent(undrawn)
-    no_ccf = ccf is None or _absent(ccf)
-    no_currency = currency is None or _absent(currency)
-    no_g = guarantor_id is None or _absent(guarantor_id)
-    no_guarantee = guaranteed_amount is None or _absent(guaranteed_amount)
-    fast = (code >= 0 and isinstance(product, str) and product in _PRODUCTS
-            and (no_amount or _amount_ok(amount)) and (no_drawn or _amount_ok(drawn))
-            and (no_undrawn or _amount_ok(undrawn))
-            and (no_guarantee or _amount_ok(guaranteed_amount))
-            and _amount_ok(collateral_value)
-            and (no_ccf or (_amount_ok(ccf) and ccf <= 1.0))
-            and (no_currency or (isinstance(currency, str) and currency in ix.fx)))
-    if fast and not no_g:
-        g_code = ix.code_of(guarantor_id) if isinstance(guarantor_id, str) else -1
-        fast = g_code >= 0 and g_code != code
-    on = product in ON_BALANCE_PRODUCTS
-    no_side = no_drawn if on else no_undrawn
-    if fast and not no_amount and not (no_side or (drawn if on else undrawn) == 0):
-        fast = False  # the amount and the same part again: the table path says what is wrong
-    if fast and no_amount and no_drawn and no_undrawn:
-        fast = False  # no amount at all
-    if not fast:
-        row = {"entity_id": entity_id, "amount": amount, "product": product, "drawn": drawn,
-               "undrawn": undrawn, "ccf": ccf, "currency": currency, "guarantor_id": guarantor_id,
-               "guaranteed_amount": guaranteed_amount, "collateral_value": collateral_value}
-        frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
-        return _scalar(from_frame(ix, frame), frame, ix)
-    ccy = ix.currency if no_currency else currency
-    rate = ix.fx[ccy]
-    d = 0.0 if no_drawn else float(drawn)
-    u = 0.0 if no_undrawn else float(undrawn)
-    if not no_amount:
-        d, u = (float(amount), u) if on else (d, float(amount))
-    factor = float(ccf_used(ix.ccf[product], math.nan if no_ccf else float(ccf), ix.policy))
-    is_loan = product in LOAN_PRODUCTS
-    d_r, u_r = d * rate, u * rate
-    eligible = g_code >= 0 and ix.eligible[g_code]
-    return Proposal(
-        entity_id, product, ccy, d, u, code, g_code, d_r if on else u_r, 1.0 if on else factor,
-        factor * u_r if on else d_r, 1.0 if is_loan else 0.0, float(collateral_value) * rate,
-        math.nan if no_guarantee else float(guaranteed_amount) * rate,
-        bool(eligible), rate)
+    """One proposal, validated: plain Python where the column rules surely accept it
+    (:func:`._fast.read`), else the table path (which raises :class:`ProposalError`, or accepts
+    what only it can read)."""
+    p = read(ix, entity_id, amount, product, drawn, undrawn, ccf, currency, guarantor_id,
+             guaranteed_amount, collateral_value)
+    if p is not None:
+        return p
+    row = {"entity_id": entity_id, "amount": amount, "product": product, "drawn": drawn,
+           "undrawn": undrawn, "ccf": ccf, "currency": currency, "guarantor_id": guarantor_id,
+           "guaranteed_amount": guaranteed_amount, "collateral_value": collateral_value}
+    frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
+    return _scalar(from_frame(ix, frame), frame, ix)
 
 
 def _scalar(p: Proposals, frame: pd.DataFrame, ix: CheckIndex) -> Proposal:
