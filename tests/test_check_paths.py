@@ -32,6 +32,8 @@ PROPOSALS: list[tuple[dict[str, object], str | None]] = [
     ({"entity_id": "TM", "amount": 1.0, "collateral_value": -1.0},
      "collateral_value must be a number >= 0; got -1"),
     ({"entity_id": "TM", "amount": math.inf}, "amount must be a finite number >= 0; got inf"),
+    ({"entity_id": "TM", "amount": 10**400},  # an int beyond any float: infinite, not a crash
+     "amount must be a finite number >= 0; got 1000"),
     ({"entity_id": "TM", "amount": 1.0, "guaranteed_amount": math.inf},
      "guaranteed_amount must be a finite number >= 0; got inf"),
     ({"entity_id": "TM", "amount": 1.0, "guarantor_id": "TM"},

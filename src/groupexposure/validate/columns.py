@@ -77,6 +77,16 @@ def _as_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.astype("str"), pd.Series(is_num, index=s.index)
 
 
+def _beyond_float_as_inf(v: object) -> object:
+    """An int too large for a float as an infinite float of its sign; any other cell as it is."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        try:
+            float(v)
+        except OverflowError:
+            return math.inf if v > 0 else -math.inf
+    return v
+
+
 def _as_float(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Numbers; also masks of non-empty cells that are not numbers (text, booleans) and of cells
     that are not finite (``nan``, ``inf``, ``1e309``). Missing cells are NaN in the numbers."""
@@ -88,8 +98,11 @@ def _as_float(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     is_bool = obj.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
     as_text = obj.where(obj.notna(), "").astype(str).str.strip()
     present = (as_text != "") & ~is_bool
-    num = pd.to_numeric(obj.where(present & ~as_text.str.lower().isin(list(_NAN_TEXT))),
-                        errors="coerce").astype("float64")
+    cells = obj.where(present & ~as_text.str.lower().isin(list(_NAN_TEXT)))
+    try:
+        num = pd.to_numeric(cells, errors="coerce").astype("float64")
+    except OverflowError:  # an int beyond any float: infinite, as the text 1e309 is
+        num = pd.to_numeric(cells.map(_beyond_float_as_inf), errors="coerce").astype("float64")
     nan_text = present & as_text.str.lower().isin(list(_NAN_TEXT))
     infinite = pd.Series(np.isinf(num.to_numpy()), index=s.index)
     num = num.where(~infinite)
