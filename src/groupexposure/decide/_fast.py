@@ -54,12 +54,23 @@ class Proposal:
 
 
 def _absent(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and x != x)
+    """None or NaN (``math.isnan``: a numpy float's ``x != x`` would give a numpy bool)."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def _amount_ok(x: Any) -> bool:
-    return (isinstance(x, float | int) and not isinstance(x, bool)
-            and math.isfinite(x) and x >= 0)
+    """A number the column rules read as itself, finite and >= 0.
+
+    Compared as a Python float: a numpy float is a ``float`` to the type checker, but its
+    comparison gives a numpy bool, which the compiled module refuses where a bool is declared.
+    """
+    if isinstance(x, bool) or not isinstance(x, float | int):
+        return False
+    try:
+        v = float(x)
+    except OverflowError:  # an int beyond any float: the table path says what is wrong
+        return False
+    return math.isfinite(v) and v >= 0.0
 
 
 def read(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, drawn: Any, undrawn: Any,
