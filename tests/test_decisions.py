@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import groupexposure as gx
+from groupexposure.decide.check import Decision
 from tests.conftest import make_book
 from tests.strategies import portfolios
 
@@ -77,6 +78,22 @@ def test_decision_outputs():
     assert "<table" in d._repr_html_()
     with pytest.raises(Exception, match="frozen"):
         d.approved = False  # type: ignore[misc]
+
+
+def test_decisions_are_models_like_any_other():
+    # the hot path builds them without validation, sharing the "fields set": they must still
+    # compare, copy, pickle and dump as validated models do
+    import pickle
+
+    d, e = NINGXIA.check("RC-SPIN", 5e6), NINGXIA.check("TM", 1e6)
+    assert d == Decision.model_validate(d.model_dump())
+    assert d.model_fields_set == set(Decision.model_fields) - {"reservation_id"}
+    assert d.rules[0].model_fields_set == set(d.rules[0].model_dump())
+    reserved = d.model_copy(update={"reservation_id": "R1"})
+    assert reserved.reservation_id == "R1" and "reservation_id" in reserved.model_fields_set
+    assert "reservation_id" not in d.model_fields_set | e.model_fields_set  # not shared back
+    assert d.reservation_id is None and pickle.loads(pickle.dumps(d)) == d
+    assert d.model_dump(exclude_unset=True).keys() == d.model_fields_set
 
 
 def test_single_rules_and_loans_measure():
