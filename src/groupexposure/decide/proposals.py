@@ -32,7 +32,7 @@ import pandas as pd
 from ..core.exposures import LOAN_PRODUCTS, ON_BALANCE_PRODUCTS, ccf_used
 from ..model.schema import Product
 from ..validate.columns import convert
-from ._fast import Proposal, read
+from ._fast import Proposal, _absent, read
 from ._frame_fast import clean
 
 if TYPE_CHECKING:
@@ -93,10 +93,6 @@ class Proposals:
     def part(self, start: int, stop: int) -> Proposals:
         """The proposals from ``start`` up to ``stop`` (views, no copy)."""
         return Proposals(**{k: v[start:stop] for k, v in vars(self).items()})
-
-
-def _absent(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and x != x)
 
 
 def one(ix: CheckIndex, entity_id: Any, amount: Any, product: Any, *, drawn: Any = None,
