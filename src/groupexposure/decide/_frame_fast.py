@@ -79,16 +79,21 @@ def _text(frame: pd.DataFrame, name: str) -> pa.Array | pa.ChunkedArray | None:
 def _codes(ix: CheckIndex, obligors: pa.Array | pa.ChunkedArray,
            guarantors: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Obligor and guarantor codes (-1 where null), and whether every non-null id is in the book:
-    one look-up of both (arrow builds a hash table of the book's ids for each)."""
+    one look-up of both, through the index's table of ids (:mod:`._lookup`) where the book has one,
+    else arrow's (which builds a hash table of the book's ids at each call)."""
     text = ix.ids_arrow.type
     ob = obligors.cast(text)
     given = guarantors.is_valid()
     n_g = len(guarantors) - guarantors.null_count
     both = pa.chunked_array([*_chunks(ob), *_chunks(guarantors.cast(text).filter(given))]) \
         if n_g else ob
-    found = pc.index_in(both, value_set=ix.ids_arrow)
-    ok = found.null_count == obligors.null_count
-    codes = np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
+    lookup = ix.id_lookup
+    if lookup is None:
+        codes = np.asarray(pc.index_in(both, value_set=ix.ids_arrow).fill_null(-1).to_numpy(),
+                           dtype=np.int64)
+    else:
+        codes = lookup.codes(both)
+    ok = int(np.count_nonzero(codes < 0)) == obligors.null_count
     guarantor = np.full(len(guarantors), -1, dtype=np.int64)
     if n_g:
         guarantor[np.asarray(given.to_numpy(zero_copy_only=False), dtype=bool)] = codes[len(ob):]

@@ -34,6 +34,7 @@ from ..core.limits import (
 from ..model.issues import close_matches
 from ..model.policy import LimitRule
 from ..model.schema import EntityKind
+from ._lookup import IdLookup
 
 if TYPE_CHECKING:
     from ..result import AnalysisResult
@@ -130,6 +131,11 @@ class CheckIndex:
     def ids_arrow(self) -> pa.Array:
         """The entity ids as an arrow text array (code order), for column-wise look-ups."""
         return pa.array(self.ids, type=pa.string())
+
+    @cached_property
+    def id_lookup(self) -> IdLookup | None:
+        """The ids' hash table for whole columns (None where the ids do not fit one)."""
+        return IdLookup.of(self.ids_arrow)
 
     @cached_property
     def codes(self) -> dict[str, int]:

@@ -1,0 +1,145 @@
+"""The book's ids looked up a whole column at a time, through a hash table kept with the index.
+
+``check_many`` turns every proposal's obligor and guarantor into an entity code. Arrow's
+``pc.index_in`` builds a hash table of the book's ids at every call: at 1M ids that is three
+quarters of the look-up of 500,000 proposals (124 of 162 ms, ``benchmarks/README.md``), and every
+part of a parallel ``check_many`` builds its own. pandas keeps its table with an ``Index``, but
+reads a column through Python objects (280 ms). :class:`IdLookup` is built once, with the check's
+index, and a look-up is a few numpy gathers (about 20 ms for the same column).
+
+Each id is its UTF-8 bytes, padded with NULs to ``width`` bytes, a multiple of 8: a row of 64-bit
+words. A hash mixes the words and the byte length; the table is open addressing with linear probing,
+at most half full. A hit is confirmed on the whole row and the length, so a hash collision costs a
+probe, never an answer (and ``A`` is not ``A`` followed by a NUL: their lengths differ). A book with
+an id longer than :data:`MAX_WIDTH` bytes has no such table: :meth:`IdLookup.of` gives ``None`` and
+the caller uses ``pc.index_in``.
+
+>>> import pyarrow as pa
+>>> lookup = IdLookup.of(pa.array(["TM", "中国平安", "RC-SPIN"]))
+>>> lookup.codes(pa.array(["RC-SPIN", "TM ", None, "中国平安", "x"])).tolist()
+[2, -1, -1, 1, -1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["MAX_WIDTH", "IdLookup"]
+
+MAX_WIDTH = 64
+"""The longest id, in UTF-8 bytes, the table keeps (a row of the table is as wide as the longest)."""
+
+_SEED = np.uint64(0x9E3779B97F4A7C15)
+_M1, _M2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+_S = np.uint64(33)
+
+
+def _rows(values: pa.Array | pa.ChunkedArray, width: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(words: one row of ``width // 8`` uint64 per value, byte length, usable: not null and at
+    most ``width`` bytes); an unusable value's row is all zeros."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    raw = values.cast(pa.binary())
+    n = len(raw)
+    length = np.asarray(pc.binary_length(raw).fill_null(width + 1).to_numpy(
+        zero_copy_only=False), dtype=np.int64)
+    usable = length <= width
+    if n and not raw.null_count and bool((length == width).all()):
+        return _words(raw, n, width), length, usable  # every value is exactly ``width`` bytes
+    short = pc.if_else(pa.array(usable), raw, pa.scalar(b"", pa.binary()))
+    pad = pc.binary_repeat(pa.scalar(b"\0", pa.binary()),
+                           pa.array(np.where(usable, width - length, width)))
+    padded = pc.binary_join_element_wise(short, pad, pa.scalar(b"", pa.binary()))
+    if n == 0:
+        return np.zeros((0, width // 8), dtype=np.uint64), length, usable
+    return _words(padded, n, width), length, usable
+
+
+def _words(values: pa.BinaryArray, n: int, width: int) -> np.ndarray:
+    """The data of ``n`` values of ``width`` bytes each, as rows of uint64 words (no copy)."""
+    _, offsets, data = values.buffers()
+    start = int(np.frombuffer(offsets, dtype=np.int32)[values.offset])
+    return np.frombuffer(data, dtype=np.uint8)[start:start + n * width].view(np.uint64).reshape(
+        n, width // 8)
+
+
+def _hash(words: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row and its length: each word folded in with MurmurHash3's
+    finaliser, whose every output bit depends on every input bit (the table's slot is the low
+    bits, and ids differ most in their last bytes, the high bits of a word)."""
+    h = length.astype(np.uint64) ^ _SEED
+    for j in range(words.shape[1]):
+        h ^= words[:, j]
+        h ^= h >> _S
+        h *= _M1
+        h ^= h >> _S
+        h *= _M2
+        h ^= h >> _S
+    return h
+
+
+@dataclass(frozen=True)
+class IdLookup:
+    """Id → code (its position in the book's ids), for whole columns; see the module's text."""
+
+    width: int
+    words: np.ndarray  # (ids, width // 8): each id's padded bytes
+    length: np.ndarray  # each id's length in bytes
+    hashes: np.ndarray  # each id's hash
+    table: np.ndarray  # slot → code, -1 where empty
+
+    @staticmethod
+    def of(ids: pa.Array) -> IdLookup | None:
+        """The table of ``ids`` (distinct, not null); None where it cannot hold them."""
+        n = len(ids)
+        longest = int(pc.max(pc.binary_length(ids.cast(pa.binary()))).as_py() or 0) if n else 0
+        if longest > MAX_WIDTH:
+            return None
+        width = max(8, -(-longest // 8) * 8)
+        words, length, _ = _rows(ids, width)
+        hashes = _hash(words, length)
+        size = 1 << max(4, (2 * n - 1).bit_length())  # at least twice the ids
+        table = np.full(size, -1, dtype=np.int64)
+        pending = np.arange(n, dtype=np.int64)
+        slot = (hashes & np.uint64(size - 1)).astype(np.int64)
+        while pending.size:  # each round, one pending id takes each free slot; the rest move on
+            free = np.flatnonzero(table[slot] < 0)
+            _, first = np.unique(slot[free], return_index=True)
+            won = free[first]
+            table[slot[won]] = pending[won]
+            lost = np.ones(pending.size, dtype=bool)
+            lost[won] = False
+            pending, slot = pending[lost], (slot[lost] + 1) & (size - 1)
+        lookup = IdLookup(width, words, length, hashes, table)
+        if not np.array_equal(lookup.codes(ids), np.arange(n)):  # ids not distinct: refused
+            return None
+        return lookup
+
+    def codes(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Each value's code (int64), -1 where it is null or not an id of the book."""
+        words, length, usable = _rows(values, self.width)
+        h = _hash(words, length)
+        out = np.full(len(length), -1, dtype=np.int64)
+        if not self.length.size:
+            return out
+        mask = self.table.size - 1
+        active = np.flatnonzero(usable)
+        slot = (h[active] & np.uint64(mask)).astype(np.int64)
+        while active.size:  # probe on from each value's slot until its id or an empty slot
+            code = self.table[slot]
+            full = code >= 0
+            at = np.flatnonzero(full & (self.hashes[np.maximum(code, 0)] == h[active]))
+            c, q = code[at], active[at]
+            equal = self.length[c] == length[q]
+            for j in range(words.shape[1]):
+                equal &= self.words[c, j] == words[q, j]
+            same = at[equal]
+            out[active[same]] = code[same]
+            full[same] = False
+            active, slot = active[full], (slot[full] + 1) & mask
+        return out
