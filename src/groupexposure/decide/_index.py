@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._arrays import expand, isin_sorted, unique_inverse
 from ..core.limits import (
@@ -55,6 +56,10 @@ class ScopeRules:
     replaces: tuple[tuple[int, int], ...]  # (i, j): rule i, where it applies, takes j's place
     subjects: Subjects
     static: np.ndarray  # (rules, subjects): applies whatever a facility adds
+    # the same, a row per subject, as ``check_many`` gathers them (one look at memory per row):
+    # (subjects, 3) exposure, loans, non-bank exposure; (subjects, rules) ``static``
+    values: np.ndarray
+    static_rows: np.ndarray
     limit_list: list[float]  # the same as Python floats (the one-proposal path)
     base_list: list[float]
     has_relief: bool  # some rule's applicability depends on amounts (the CRR relief)
@@ -86,6 +91,9 @@ def _scope(is_group: bool, rules: tuple[LimitRule, ...], subjects: Subjects,
         relief=tuple(None if r.relief is None else r.relief.non_institution_limit * tier1
                      for r in rules),
         replaces=replaces, subjects=subjects, static=static, has_relief=has_relief,
+        values=np.column_stack([subjects.exposure, subjects.loans, subjects.non_bank_exposure]
+                               ).astype(np.float64),
+        static_rows=np.ascontiguousarray(static.T),
         plain=not (has_relief or replaces),
         spec=tuple((r.measure == "loans", b, lv[0], lim * b) for r, b, lv, lim
                    in zip(rules, base.tolist(), levels, limit.tolist(), strict=True)),
@@ -116,6 +124,8 @@ class CheckIndex:
         self.member_keys = np.sort(gpos.astype(np.int64) * self.n + m.member)
         self.exempt = np.asarray(c.exempt, dtype=bool)
         self.bank = np.asarray(c.kind == EntityKind.bank.value, dtype=bool)
+        self.flags = self.exempt.astype(np.uint8) | (self.bank.astype(np.uint8) << 1)
+        """Per entity, ``exempt`` (bit 1) and ``bank`` (bit 2): one look-up for both."""
         eligible_kinds = {k.value for k in pol.eligible_guarantor_kinds}
         self.eligible = pd.Series(c.kind).isin(eligible_kinds).to_numpy()
         codes = np.arange(self.n)
@@ -131,6 +141,14 @@ class CheckIndex:
     def ids_arrow(self) -> pa.Array:
         """The entity ids as an arrow text array (code order), for column-wise look-ups."""
         return pa.array(self.ids, type=pa.string())
+
+    @cached_property
+    def labels_arrow(self) -> pa.Array:
+        """Every subject's label as ``check_many`` shows it: ``group G`` for each group position,
+        then ``entity E`` for each entity code (at ``k + code``)."""
+        groups = pc.binary_join_element_wise("group ", self.ids_arrow.take(pa.array(self.gids)), "")
+        entities = pc.binary_join_element_wise("entity ", self.ids_arrow, "")
+        return pa.concat_arrays([groups, entities])
 
     @cached_property
     def id_lookup(self) -> IdLookup | None:

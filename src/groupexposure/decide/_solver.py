@@ -98,6 +98,9 @@ def _rows(ix: CheckIndex, p: Proposals) -> list[Scope]:
     n_p = p.obligor.size
     single = bool(ix.single.rules)
     has_g = np.flatnonzero(p.eligible & (p.guarantor >= 0))
+    # each proposal's obligor and guarantor flags, read once from the book (at random), then
+    # per row from these (in order); the same for each subject's values, a row at a time
+    ob_flags, gu_flags = ix.flags[p.obligor], ix.flags[np.maximum(p.guarantor, 0)]
     out = []
     for sr, is_group in ((ix.group, True), (ix.single, False)):
         if not sr.rules:
@@ -113,14 +116,13 @@ def _rows(ix: CheckIndex, p: Proposals) -> list[Scope]:
             gu_in = (subj == p.guarantor[rp]) & p.eligible[rp] & (p.guarantor[rp] >= 0)
         if not rp.size:
             continue
-        ob, gu = p.obligor[rp], p.guarantor[rp]
-        gu0 = np.maximum(gu, 0)
-        e_o = ob_in & ~ix.exempt[ob]
-        e_g = gu_in & ~ix.exempt[gu0]
-        s = sr.subjects
+        fo, fg = ob_flags[rp], gu_flags[rp]
+        e_o = ob_in & ((fo & 1) == 0)  # not exempt
+        e_g = gu_in & ((fg & 1) == 0)
+        values = sr.values[subj]
         out.append(Scope(sr, rp, subj, _order_in(rp), Amounts.of(p, rp), e_o, e_g,
-                         e_o & ~ix.bank[ob], e_g & ~ix.bank[gu0], s.exposure[subj], s.loans[subj],
-                         s.non_bank_exposure[subj], sr.static[:, subj]))
+                         e_o & ((fo & 2) == 0), e_g & ((fg & 2) == 0),  # and not a bank
+                         values[:, 0], values[:, 1], values[:, 2], sr.static_rows[subj].T))
     return out
 
 

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from ..safe import escape
@@ -255,23 +254,19 @@ def _block_answers(ix: CheckIndex, p: _proposals.Proposals) -> Answers:
     v = judge(ix, p)
     n = p.obligor.size
     rule = np.full(n, -1, dtype=np.int64)
-    code = np.full(n, -1, dtype=np.int64)
-    is_group = np.zeros(n, dtype=bool)
+    label = np.full(n, -1, dtype=np.int64)  # in ix.labels_arrow: groups, then entities
     for s, sc in enumerate(v.scopes):
         at = np.flatnonzero(v.binding_scope == s)
         first = 0 if sc.sr.is_group else len(ix.group.rules)
         rule[at] = first + v.binding_rule[at]
         subj = sc.subject[v.binding_row[at]]
-        code[at] = ix.gids[subj] if sc.sr.is_group else subj
-        is_group[at] = sc.sr.is_group
-    ids = ix.ids_arrow.take(pa.array(code, mask=code < 0))
+        label[at] = subj if sc.sr.is_group else ix.k + subj
     return Answers(
         approved=v.approved, reason=_text(pa.array(v.reason_code.astype(np.int8)),
                                           REASONS.tolist()),
         max_amount=v.max_amount / p.rate,
         binding_rule=_text(pa.array(rule, mask=rule < 0), ix.rule_names),
-        binding_subject=pc.binary_join_element_wise(
-            pc.if_else(pa.array(is_group), "group ", "entity "), ids, ""))
+        binding_subject=ix.labels_arrow.take(pa.array(label, mask=label < 0)))
 
 
 def _text(codes: pa.Array, values: list[str]) -> pa.Array:
