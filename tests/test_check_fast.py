@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import groupexposure as gx
 from groupexposure.decide import _frame_fast, proposals
-from groupexposure.decide._solver import _pick
+from groupexposure.decide._solver import _pick, _starts
 from groupexposure.decide.proposals import FIELDS, ProposalError
 from tests.strategies import portfolios
 
@@ -135,6 +135,7 @@ def test_an_empty_table_is_judged():
 class _Scope:
     def __init__(self, prop: np.ndarray) -> None:
         self.prop = prop
+        self.starts = _starts(prop)
 
 
 def _pick_by_sort(n_p, scopes, tiers, utils):

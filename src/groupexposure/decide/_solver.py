@@ -70,7 +70,7 @@ class Scope:
     sr: ScopeRules
     prop: np.ndarray
     subject: np.ndarray
-    order: np.ndarray  # position of the row among its proposal's rows (for ties)
+    starts: np.ndarray  # where each proposal's run of rows starts (rows are by proposal)
     pp: Amounts
     e_o: np.ndarray
     e_g: np.ndarray
@@ -86,7 +86,8 @@ class Scope:
         """The scope restricted to rows ``pos``."""
         b = self.before
         assert b is not None
-        return Scope(self.sr, self.prop[pos], self.subject[pos], self.order[pos],
+        prop = self.prop[pos]
+        return Scope(self.sr, prop, self.subject[pos], _starts(prop),
                      self.pp.take(pos), self.e_o[pos], self.e_g[pos], self.nb_o[pos],
                      self.nb_g[pos], self.exp[pos], self.loans[pos], self.nb[pos],
                      self.static[:, pos], Eval(*(getattr(b, f)[:, pos] for f in vars(b))))
@@ -120,7 +121,7 @@ def _rows(ix: CheckIndex, p: Proposals) -> list[Scope]:
         e_o = ob_in & ((fo & 1) == 0)  # not exempt
         e_g = gu_in & ((fg & 1) == 0)
         values = sr.values[subj]
-        out.append(Scope(sr, rp, subj, _order_in(rp), Amounts.of(p, rp), e_o, e_g,
+        out.append(Scope(sr, rp, subj, _starts(rp), Amounts.of(p, rp), e_o, e_g,
                          e_o & ((fo & 2) == 0), e_g & ((fg & 2) == 0),  # and not a bank
                          values[:, 0], values[:, 1], values[:, 2], sr.static_rows[subj].T))
     return out
@@ -154,31 +155,31 @@ def _group_rows(ix: CheckIndex, p: Proposals, has_g: np.ndarray, single: bool
     return rp, subj, ob_in, gu_in
 
 
-def _order_in(rp: np.ndarray) -> np.ndarray:
-    """The position of each row among its proposal's rows (``rp`` sorted)."""
-    start = np.ones(rp.size, dtype=bool)
-    np.not_equal(rp[1:], rp[:-1], out=start[1:])
-    pos = np.arange(rp.size)
-    return pos - np.maximum.accumulate(np.where(start, pos, 0))
-
-
-def _deltas(sc: Scope, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What amount ``a`` adds to each row's exposure, non-bank exposure and loans."""
-    pp = sc.pp
+def _deltas(sc: Scope, a: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """What amount ``a`` adds to each row's exposure, non-bank exposure and loans (the last two
+    only where a rule of the scope reads them: a relief, a rule on loans; else None)."""
+    pp, sr = sc.pp, sc.sr
+    d_nb = d_loans = None
     with np.errstate(invalid="ignore"):
         orig = pp.fixed + np.where(pp.w == 0, 0.0, pp.w * a)
         _, _, g, net = split(orig, pp.collateral, pp.guarantee, pp.eligible)
         net = np.where(np.isnan(net), 0.0, net)  # a whole guarantee of an unbounded amount
-        loans = np.where(pp.loan_w == 0, 0.0, pp.loan_w * a)
+        if any(sr.loans):
+            d_loans = np.where(sc.e_o, np.where(pp.loan_w == 0, 0.0, pp.loan_w * a), 0.0)
     d_exp = np.where(sc.e_o, net, 0.0) + np.where(sc.e_g, g, 0.0)
-    d_nb = np.where(sc.nb_o, net, 0.0) + np.where(sc.nb_g, g, 0.0)
-    return d_exp, d_nb, np.where(sc.e_o, loans, 0.0)
+    if sr.has_relief:
+        d_nb = np.where(sc.nb_o, net, 0.0) + np.where(sc.nb_g, g, 0.0)
+    return d_exp, d_nb, d_loans
 
 
 def _eval(sc: Scope, a: np.ndarray | None, tier1: float) -> Eval:
     """The rules of every row with the proposal at amounts ``a`` (None: before it)."""
     sr = sc.sr
     m = sc.prop.size
+    d_exp: np.ndarray
+    d_nb: np.ndarray | None
+    d_loans: np.ndarray | None
     if a is None:
         d_exp = d_nb = d_loans = np.zeros(m)
     else:
@@ -190,12 +191,14 @@ def _eval(sc: Scope, a: np.ndarray | None, tier1: float) -> Eval:
     exp = loans = None
     for i, rule in enumerate(sr.rules):
         if sr.loans[i]:
+            assert d_loans is not None
             loans = sc.loans + d_loans if loans is None else loans
             measure[i], delta[i] = loans, d_loans
         else:
             exp = sc.exp + d_exp if exp is None else exp
             measure[i], delta[i] = exp, d_exp
         if sr.relief[i] is not None:
+            assert d_nb is not None
             applies[i] &= relief_applies(rule, sc.nb + d_nb, tier1)
     for i, j in sr.replaces:
         applies[j] &= ~applies[i]
@@ -240,7 +243,8 @@ def _inverse(h: np.ndarray, e_o: np.ndarray, e_g: np.ndarray, pp: Amounts, tm: _
         a = np.where(pos, (t + pp.collateral - pp.fixed) / tm.w,
                      np.where(tm.least <= t, np.inf, -1.0))
         over = pos & np.isfinite(a) & (pp.fixed + pp.w * a - pp.collateral > t)
-        a = np.where(over, np.nextafter(a, -np.inf), a)  # rounding: stay at or under h
+        if over.any():  # rounding: stay at or under h
+            a[over] = np.nextafter(a[over], -np.inf)
     return np.where((h < 0) | (a < 0), -1.0, a)
 
 
@@ -295,13 +299,14 @@ def _any(n_p: int, scopes: list[Scope], masks: list[np.ndarray]) -> np.ndarray:
     for sc, m in zip(scopes, masks, strict=True):
         if not sc.prop.size:
             continue
-        starts = _starts(sc.prop)
-        out[sc.prop[starts]] |= np.logical_or.reduceat(m.any(axis=0), starts)
+        out[sc.prop[sc.starts]] |= np.logical_or.reduceat(m.any(axis=0), sc.starts)
     return out
 
 
 def _starts(prop: np.ndarray) -> np.ndarray:
-    """Where each run of equal proposals starts (``prop`` sorted, not empty)."""
+    """Where each run of equal proposals starts (``prop`` sorted)."""
+    if not prop.size:
+        return np.zeros(0, dtype=np.intp)
     start = np.ones(prop.size, dtype=bool)
     np.not_equal(prop[1:], prop[:-1], out=start[1:])
     return np.flatnonzero(start)
@@ -445,9 +450,9 @@ def _pick(n_p: int, scopes: list[Scope], tiers: list[np.ndarray], utils: list[np
             rl = np.where(better, lev[i], rl)
             ru = np.where(better, uf[i], ru)
             rr = np.where(better, i, rr)
-        start = np.ones(m, dtype=bool)
-        np.not_equal(sc.prop[1:], sc.prop[:-1], out=start[1:])
-        starts = np.flatnonzero(start)
+        starts = sc.starts
+        start = np.zeros(m, dtype=bool)
+        start[starts] = True
         seg = np.cumsum(start) - 1
         sl = np.maximum.reduceat(rl, starts)
         top = rl == sl[seg]
