@@ -62,7 +62,7 @@ def test_ids_of_one_width_are_read_in_place_and_of_many_widths_padded():
 
 
 def test_every_hash_colliding_costs_probes_not_answers(monkeypatch):
-    monkeypatch.setattr(_lookup, "_hash", lambda words, length: np.zeros(len(length), np.uint64))
+    monkeypatch.setattr(_lookup, "_hash", lambda keys: np.zeros(len(keys), np.uint64))
     ids = [f"id-{i}" for i in range(300)]
     lookup = IdLookup.of(pa.array(ids))
     assert lookup is not None

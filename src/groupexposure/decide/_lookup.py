@@ -9,7 +9,7 @@ index, and a look-up is a few numpy gathers (about 20 ms for the same column).
 
 Each id is its UTF-8 bytes, padded with NULs to ``width`` bytes, a multiple of 8: a row of 64-bit
 words. A hash mixes the words and the byte length; the table is open addressing with linear probing,
-at most half full. A hit is confirmed on the whole row and the length, so a hash collision costs a
+at most half full, each slot holding the hash and the code side by side (one gather a probe). A hit is confirmed on the whole row and the length, so a hash collision costs a
 probe, never an answer (and ``A`` is not ``A`` followed by a NUL: their lengths differ). A book with
 an id longer than :data:`MAX_WIDTH` bytes has no such table: :meth:`IdLookup.of` gives ``None`` and
 the caller uses ``pc.index_in``.
@@ -68,13 +68,20 @@ def _words(values: pa.BinaryArray, n: int, width: int) -> np.ndarray:
         n, width // 8)
 
 
-def _hash(words: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row and its length: each word folded in with MurmurHash3's
-    finaliser, whose every output bit depends on every input bit (the table's slot is the low
-    bits, and ids differ most in their last bytes, the high bits of a word)."""
-    h = length.astype(np.uint64) ^ _SEED
-    for j in range(words.shape[1]):
-        h ^= words[:, j]
+def _keys(values: pa.Array | pa.ChunkedArray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys: per value a row of uint64, its byte length then its padded bytes as words; usable:
+    not null and at most ``width`` bytes)."""
+    words, length, usable = _rows(values, width)
+    return np.column_stack([length.astype(np.uint64), words]), usable
+
+
+def _hash(keys: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of ``keys``: each word folded in with MurmurHash3's finaliser,
+    whose every output bit depends on every input bit (the table's slot is the low bits, and ids
+    differ most in their last bytes, the high bits of a word)."""
+    h = np.full(len(keys), _SEED, dtype=np.uint64)
+    for j in range(keys.shape[1]):
+        h ^= keys[:, j]
         h ^= h >> _S
         h *= _M1
         h ^= h >> _S
@@ -88,10 +95,8 @@ class IdLookup:
     """Id → code (its position in the book's ids), for whole columns; see the module's text."""
 
     width: int
-    words: np.ndarray  # (ids, width // 8): each id's padded bytes
-    length: np.ndarray  # each id's length in bytes
-    hashes: np.ndarray  # each id's hash
-    table: np.ndarray  # slot → code, -1 where empty
+    keys: np.ndarray  # (ids, 1 + width // 8): each id's length, then its padded bytes
+    slots: np.ndarray  # (slots, 2): the hash and 1 + the code of the id there; (0, 0) where empty
 
     @staticmethod
     def of(ids: pa.Array) -> IdLookup | None:
@@ -101,45 +106,47 @@ class IdLookup:
         if longest > MAX_WIDTH:
             return None
         width = max(8, -(-longest // 8) * 8)
-        words, length, _ = _rows(ids, width)
-        hashes = _hash(words, length)
+        keys, _ = _keys(ids, width)
+        hashes = _hash(keys)
         size = 1 << max(4, (2 * n - 1).bit_length())  # at least twice the ids
-        table = np.full(size, -1, dtype=np.int64)
+        slots = np.zeros((size, 2), dtype=np.uint64)
         pending = np.arange(n, dtype=np.int64)
         slot = (hashes & np.uint64(size - 1)).astype(np.int64)
         while pending.size:  # each round, one pending id takes each free slot; the rest move on
-            free = np.flatnonzero(table[slot] < 0)
+            free = np.flatnonzero(slots[slot, 1] == 0)
             _, first = np.unique(slot[free], return_index=True)
             won = free[first]
-            table[slot[won]] = pending[won]
+            slots[slot[won], 0] = hashes[pending[won]]
+            slots[slot[won], 1] = pending[won].astype(np.uint64) + np.uint64(1)
             lost = np.ones(pending.size, dtype=bool)
             lost[won] = False
             pending, slot = pending[lost], (slot[lost] + 1) & (size - 1)
-        lookup = IdLookup(width, words, length, hashes, table)
+        lookup = IdLookup(width, keys, slots)
         if not np.array_equal(lookup.codes(ids), np.arange(n)):  # ids not distinct: refused
             return None
         return lookup
 
     def codes(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Each value's code (int64), -1 where it is null or not an id of the book."""
-        words, length, usable = _rows(values, self.width)
-        h = _hash(words, length)
-        out = np.full(len(length), -1, dtype=np.int64)
-        if not self.length.size:
+        keys, usable = _keys(values, self.width)
+        h = _hash(keys)
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if not len(self.keys):
             return out
-        mask = self.table.size - 1
+        mask = len(self.slots) - 1
         active = np.flatnonzero(usable)
         slot = (h[active] & np.uint64(mask)).astype(np.int64)
         while active.size:  # probe on from each value's slot until its id or an empty slot
-            code = self.table[slot]
-            full = code >= 0
-            at = np.flatnonzero(full & (self.hashes[np.maximum(code, 0)] == h[active]))
-            c, q = code[at], active[at]
-            equal = self.length[c] == length[q]
-            for j in range(words.shape[1]):
-                equal &= self.words[c, j] == words[q, j]
-            same = at[equal]
-            out[active[same]] = code[same]
-            full[same] = False
+            there = np.take(self.slots, slot, axis=0)  # hash and code together: one gather
+            full = there[:, 1] != 0
+            at = np.flatnonzero(full & (there[:, 0] == h[active]))
+            code = there[at, 1].astype(np.int64) - 1
+            q = active[at]
+            mine = np.take(self.keys, code, axis=0)
+            equal = mine[:, 0] == keys[q, 0]
+            for j in range(1, keys.shape[1]):
+                equal &= mine[:, j] == keys[q, j]
+            out[q[equal]] = code[equal]
+            full[at[equal]] = False
             active, slot = active[full], (slot[full] + 1) & mask
         return out

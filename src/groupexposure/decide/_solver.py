@@ -120,10 +120,11 @@ def _rows(ix: CheckIndex, p: Proposals) -> list[Scope]:
         fo, fg = ob_flags[rp], gu_flags[rp]
         e_o = ob_in & ((fo & 1) == 0)  # not exempt
         e_g = gu_in & ((fg & 1) == 0)
-        values = sr.values[subj]
+        values = np.take(sr.values, subj, axis=0)  # a third of the time of sr.values[subj]
         out.append(Scope(sr, rp, subj, _starts(rp), Amounts.of(p, rp), e_o, e_g,
                          e_o & ((fo & 2) == 0), e_g & ((fg & 2) == 0),  # and not a bank
-                         values[:, 0], values[:, 1], values[:, 2], sr.static_rows[subj].T))
+                         values[:, 0], values[:, 1], values[:, 2],
+                         np.take(sr.static_rows, subj, axis=0).T))
     return out
 
 
