@@ -5,14 +5,15 @@
 quarters of the look-up of 500,000 proposals (124 of 162 ms, ``benchmarks/README.md``), and every
 part of a parallel ``check_many`` builds its own. pandas keeps its table with an ``Index``, but
 reads a column through Python objects (280 ms). :class:`IdLookup` is built once, with the check's
-index, and a look-up is a few numpy gathers (about 20 ms for the same column).
+index, and a look-up is a few numpy gathers (about 55 ms for the same column and its guarantors).
 
 Each id is its UTF-8 bytes, padded with NULs to ``width`` bytes, a multiple of 8: a row of 64-bit
-words. A hash mixes the words and the byte length; the table is open addressing with linear probing,
-at most half full, each slot holding the hash and the code side by side (one gather a probe). A hit is confirmed on the whole row and the length, so a hash collision costs a
-probe, never an answer (and ``A`` is not ``A`` followed by a NUL: their lengths differ). A book with
-an id longer than :data:`MAX_WIDTH` bytes has no such table: :meth:`IdLookup.of` gives ``None`` and
-the caller uses ``pc.index_in``.
+words. A hash mixes the words and the byte length. The table is open addressing with linear
+probing, at most half full; each slot holds the hash and the code side by side (one gather a
+probe). A hit is confirmed on the whole row and the length, so a hash collision costs a probe,
+never an answer (and ``A`` is not ``A`` followed by a NUL: their lengths differ). A book with an id
+longer than :data:`MAX_WIDTH` bytes has no such table: :meth:`IdLookup.of` gives ``None`` and the
+caller uses ``pc.index_in``.
 
 >>> import pyarrow as pa
 >>> lookup = IdLookup.of(pa.array(["TM", "中国平安", "RC-SPIN"]))
