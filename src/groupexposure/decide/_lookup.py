@@ -101,7 +101,8 @@ class IdLookup:
 
     @staticmethod
     def of(ids: pa.Array) -> IdLookup | None:
-        """The table of ``ids`` (distinct, not null); None where it cannot hold them."""
+        """The table of ``ids`` (distinct, not null: the codes of a book); None where an id is
+        too long for it."""
         n = len(ids)
         longest = int(pc.max(pc.binary_length(ids.cast(pa.binary()))).as_py() or 0) if n else 0
         if longest > MAX_WIDTH:
@@ -111,21 +112,19 @@ class IdLookup:
         hashes = _hash(keys)
         size = 1 << max(4, (2 * n - 1).bit_length())  # at least twice the ids
         slots = np.zeros((size, 2), dtype=np.uint64)
+        claim = np.empty(size, dtype=np.int64)
         pending = np.arange(n, dtype=np.int64)
         slot = (hashes & np.uint64(size - 1)).astype(np.int64)
         while pending.size:  # each round, one pending id takes each free slot; the rest move on
             free = np.flatnonzero(slots[slot, 1] == 0)
-            _, first = np.unique(slot[free], return_index=True)
-            won = free[first]
+            claim[slot[free]] = free  # of ids claiming the same slot, one claim stays: it wins
+            won = free[claim[slot[free]] == free]
             slots[slot[won], 0] = hashes[pending[won]]
             slots[slot[won], 1] = pending[won].astype(np.uint64) + np.uint64(1)
             lost = np.ones(pending.size, dtype=bool)
             lost[won] = False
             pending, slot = pending[lost], (slot[lost] + 1) & (size - 1)
-        lookup = IdLookup(width, keys, slots)
-        if not np.array_equal(lookup.codes(ids), np.arange(n)):  # ids not distinct: refused
-            return None
-        return lookup
+        return IdLookup(width, keys, slots)
 
     def codes(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Each value's code (int64), -1 where it is null or not an id of the book."""
