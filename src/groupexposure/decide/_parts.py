@@ -82,7 +82,6 @@ def in_parts(ix: CheckIndex, frame: pd.DataFrame,
     n = min(cores(), len(frame) // PART_MIN)
     if n < 2:
         return judge(ix, frame)
-    _ = ix.ids_arrow, ix.id_lookup, ix.labels_arrow  # made once here, not by each thread
     bounds = np.linspace(0, len(frame), n + 1).astype(int)
     with ThreadPoolExecutor(max_workers=n) as pool:
         parts = list(pool.map(lambda k: judge(ix, frame.iloc[bounds[k]:bounds[k + 1]]),
