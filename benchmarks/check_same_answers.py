@@ -9,7 +9,8 @@ Run it once per version, each writing its answers, then compare the two files:
 Under each of the four built-in policies, on a synthetic book: ``check_many`` of a large table
 (judged in parts on every core), of a small one (one piece), and single ``check`` calls, on random
 proposals (seven products, guarantors, collateral, half with a guaranteed amount). The frames must
-be equal (``pandas.testing.assert_frame_equal``), the decisions equal as JSON (NaN equal to NaN).
+be equal to the bit (``pandas.testing.assert_frame_equal``, exact), the decisions equal as JSON
+(NaN equal to NaN).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def compare(before: dict[str, object], after: dict[str, object]) -> bool:
         b = after.get(key)
         if isinstance(a, pd.DataFrame):
             try:
-                pd.testing.assert_frame_equal(a, b)  # type: ignore[arg-type]
+                pd.testing.assert_frame_equal(a, b, check_exact=True)  # type: ignore[arg-type]
                 print(f"{key}: {len(a):,} rows, equal")
             except AssertionError as e:
                 same = False

@@ -66,7 +66,7 @@ def test_a_table_in_parts_and_blocks_gives_the_answers_of_one_piece(monkeypatch)
             super().__init__(max_workers=max_workers)
 
     monkeypatch.setattr(_parts, "ThreadPoolExecutor", Counting)
-    pd.testing.assert_frame_equal(NINGXIA.check_many(frame), whole)
+    pd.testing.assert_frame_equal(NINGXIA.check_many(frame), whole, check_exact=True)
     assert seen == [3]  # one thread per core: the table was cut
 
 
@@ -82,7 +82,7 @@ def test_cuts_never_change_an_answer(monkeypatch, book, m, seed, policy):
         mp.setattr(_parts, "PART_MIN", 7)
         mp.setattr(_parts, "BLOCK", 3)
         mp.setattr(_parts, "cores", lambda: 2)
-        pd.testing.assert_frame_equal(r.check_many(frame), whole)
+        pd.testing.assert_frame_equal(r.check_many(frame), whole, check_exact=True)
 
 
 def test_a_refused_row_in_a_later_part_is_numbered_in_the_whole_table(monkeypatch):
@@ -105,7 +105,7 @@ def test_a_part_the_column_reader_doubts_is_read_by_the_column_rules(monkeypatch
     whole = _whole(NINGXIA, frame, monkeypatch)
     _cut(monkeypatch)
     out = NINGXIA.check_many(frame)
-    pd.testing.assert_frame_equal(out, whole)
+    pd.testing.assert_frame_equal(out, whole, check_exact=True)
     d = NINGXIA.check(frame.loc[29, "entity_id"], 5.0, frame.loc[29, "product"],
                       guarantor_id=frame.loc[29, "guarantor_id"],
                       collateral_value=frame.loc[29, "collateral_value"])
