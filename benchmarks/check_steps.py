@@ -13,13 +13,10 @@ later rounds.
 from __future__ import annotations
 
 import argparse
-import os
-import pickle
 import time
 
-from check_throughput import proposals
+from check_throughput import load_book, proposals
 
-import groupexposure as gx
 from groupexposure.decide import _fast
 from groupexposure.decide import proposals as _proposals
 
@@ -31,14 +28,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cache", help="pickle of the analysed book: read if it exists, else written")
     args = ap.parse_args()
-    if args.cache and os.path.exists(args.cache):
-        with open(args.cache, "rb") as f:
-            result = pickle.load(f)
-    else:
-        result = gx.analyze(gx.datasets.synthetic(args.n, seed=1))
-        if args.cache:
-            with open(args.cache, "wb") as f:
-                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    result, _ = load_book(args.n, args.cache)
     ix = result._check_index
     rows = list(proposals(result, args.calls, seed=2).itertuples(index=False))
     print(f"decide/_fast: {_fast.__file__}")

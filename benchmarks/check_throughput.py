@@ -46,6 +46,19 @@ def proposals(result: gx.AnalysisResult, m: int, seed: int) -> pd.DataFrame:
     })
 
 
+def load_book(n: int, cache: str | None, policy: str = "basel") -> tuple[gx.AnalysisResult, str]:
+    """The analysed synthetic book of ``n`` entities, read from the pickle ``cache`` where it
+    exists, else analysed (and written there); and how it was had."""
+    if cache and os.path.exists(cache):
+        with open(cache, "rb") as f:
+            return pickle.load(f), f"read from {cache}"
+    result = gx.analyze(gx.datasets.synthetic(n, seed=1), policy=policy)
+    if cache:
+        with open(cache, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return result, "analyzed"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="entities in the synthetic book")
@@ -56,16 +69,7 @@ def main() -> None:
     ap.add_argument("--cache", help="pickle of the analysed book: read if it exists, else written")
     args = ap.parse_args()
     t = time.perf_counter()
-    if args.cache and os.path.exists(args.cache):
-        with open(args.cache, "rb") as f:
-            result = pickle.load(f)
-        how = f"read from {args.cache}"
-    else:
-        result = gx.analyze(gx.datasets.synthetic(args.n, seed=1), policy=args.policy)
-        how = "analyzed"
-        if args.cache:
-            with open(args.cache, "wb") as f:
-                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    result, how = load_book(args.n, args.cache, args.policy)
     print(f"book {len(result.entities):,} entities, {len(result.facilities):,} facilities; {how} "
           f"in {time.perf_counter() - t:.1f}s ({platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()})", flush=True)
