@@ -142,8 +142,47 @@ def test_cli_corep_workbook_has_labels_and_codes(tmp_path: Path) -> None:
     assert ws.cell(row=3, column=pct).number_format == "0.00%"
 
 
-def test_cli_refuses_a_snapshot_for_now(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["returns", "--snapshot", "snap", "--template", "cn_g14"]) == 2
-    assert "--snapshot is not available yet" in capsys.readouterr().err
+def test_cli_writes_the_same_files_from_a_snapshot(tmp_path: Path) -> None:
+    """SPEC §9: ``returns --snapshot SNAP`` gives the return of the saved analysis, file for file
+    what ``returns DATA`` gives under the same policy."""
+    data = gx.datasets.ningxia_path()
+    snap = tmp_path / "snap"
+    assert main(["analyze", str(data), "--out", str(tmp_path / "out"), "--policy", "cn_cbirc_2018",
+                 "--save", str(snap)], out=io.StringIO()) == 0
+    for template in ("cn_g14", "basel_lex20", "eu_corep_le"):
+        out = io.StringIO()
+        assert main(["returns", "--snapshot", str(snap), "--template", template,
+                     "--out", str(tmp_path / f"{template}-snap")], out=out) == 0
+        assert f"{template} under policy cn_cbirc_2018 from snapshot {snap}" in out.getvalue()
+        assert main(["returns", str(data), "--template", template, "--policy", "cn_cbirc_2018",
+                     "--out", str(tmp_path / f"{template}-data")], out=io.StringIO()) == 0
+        csvs = sorted(p.name for p in (tmp_path / f"{template}-data").glob("*.csv"))
+        assert csvs == sorted(p.name for p in (tmp_path / f"{template}-snap").glob("*.csv"))
+        for name in csvs:
+            assert (tmp_path / f"{template}-snap" / name).read_bytes() == (
+                tmp_path / f"{template}-data" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--policy", "basel"], "was analysed under --policy cn_cbirc_2018, not basel: give DATA to "
+                            "analyse it under basel, or leave --policy out"),
+    (["--grouping", "partition"], "was analysed under --grouping overlapping, not partition"),
+    (["--on-error", "collect"], "--on-error applies when reading DATA; a snapshot is an analysis "
+                                "already made"),
+    (["DATA"], "give either the portfolio directory DATA or --snapshot SNAP, not both"),
+])
+def test_cli_refuses_what_a_snapshot_cannot_give(tmp_path: Path, extra: list[str], message: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    snap = tmp_path / "snap"
+    gx.analyze(gx.datasets.ningxia(), policy="cn_cbirc_2018").save(snap)
+    args = ["returns", "--snapshot", str(snap), "--template", "cn_g14", *extra]
+    if extra == ["DATA"]:
+        args = ["returns", str(gx.datasets.ningxia_path()), "--snapshot", str(snap),
+                "--template", "cn_g14"]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_needs_data_or_a_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["returns", "--template", "cn_g14"]) == 2
-    assert "give the portfolio directory DATA" in capsys.readouterr().err
+    assert "give the portfolio directory DATA (or --snapshot SNAP)" in capsys.readouterr().err

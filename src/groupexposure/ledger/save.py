@@ -66,6 +66,11 @@ def _index(result: AnalysisResult, directory: Path) -> dict[str, dict[str, Any]]
         "group_ptr": np.concatenate([[0], np.cumsum(np.bincount(gpos, minlength=roots.size))]),
         "group_members": m.member[by_group].astype(np.int32),
         "group_root": roots.astype(np.int32),
+        # what the returns read besides (SPEC §11): each membership's basis, in group_members'
+        # order, and each facility's obligor and guarantor codes (-1: none)
+        "member_by_control": m.by_control[by_group].astype(bool),
+        "facility_obligor": result.facility_values["obligor"].to_numpy(np.int64),
+        "facility_guarantor": result.facility_values["guarantor"].to_numpy(np.int64),
     }
     return {f"index/{k}.npy": write_array(directory, k, v) for k, v in arrays.items()}
 
@@ -81,6 +86,10 @@ def _tables(result: AnalysisResult, directory: Path) -> None:
     ids = pd.DataFrame({"facility_id": result.facilities["facility_id"].astype(str)})
     pq.write_table(pa.Table.from_pandas(ids, preserve_index=False),
                    directory / "facility_ids.parquet")
+    # the validated inputs the returns read (SPEC §11): the facilities and the entities' columns
+    for name, frame in (("facilities", result.facilities), ("entity_inputs", result.coded.entities)):
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                       directory / f"{name}.parquet")
 
 
 def save(result: AnalysisResult, path: str | Path, *, carry: str | Path | None = None) -> Path:

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from .store import SnapshotError, Store, _Verified
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..result import AnalysisResult
+    from ..returns import Returns
 
 __all__ = ["Snapshot", "SnapshotError", "open_snapshot"]
 
@@ -170,6 +173,14 @@ class Snapshot:
         if g.empty:
             raise ValueError(f"unknown group {group_id!r} in snapshot {self.snapshot_id}")
         return {"group": g, "members": self.members[self.members["group_id"] == group_id]}
+
+    def returns(self, template: str) -> Returns:
+        """The regulatory return ``template`` (SPEC §11) of the saved analysis, under its policy:
+        the tables ``result.returns(template)`` gives for the result that was saved."""
+        from ..returns import build_returns
+        from ._returns import returns_source
+
+        return build_returns(cast("AnalysisResult", returns_source(self)), template)
 
     # --- checks and reservations -------------------------------------------------------------------
     def check(self, entity_id: str, amount: float, product: str = "loan", *,
