@@ -178,9 +178,15 @@ class Snapshot:
         """The regulatory return ``template`` (SPEC §11) of the saved analysis, under its policy:
         the tables ``result.returns(template)`` gives for the result that was saved."""
         from ..returns import build_returns
+
+        return build_returns(cast("AnalysisResult", self._returns_source), template)
+
+    @cached_property
+    def _returns_source(self) -> Any:
+        """What the returns read, rebuilt from the snapshot once (:mod:`._returns`)."""
         from ._returns import returns_source
 
-        return build_returns(cast("AnalysisResult", returns_source(self)), template)
+        return returns_source(self)
 
     # --- checks and reservations -------------------------------------------------------------------
     def check(self, entity_id: str, amount: float, product: str = "loan", *,
