@@ -74,11 +74,6 @@ class Groups:
     via_kind: np.ndarray
     merged: dict[int, list[int]]
 
-    @property
-    def ids(self) -> np.ndarray:
-        """The group ids (root codes), sorted."""
-        return unique(self.group)
-
 
 def _reach_edges(control: Control, connections: Connections) -> tuple[np.ndarray, np.ndarray]:
     """The graph whose reach from a root is its group: control links (controller → controlled)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from ..model.policy import LimitRule, Policy
 from ..model.schema import Capital, EntityKind
@@ -145,10 +144,6 @@ class Standing:
     limit: np.ndarray
     utilisation: np.ndarray
     status: np.ndarray
-
-    def frame(self) -> pd.DataFrame:
-        """The standing as columns."""
-        return pd.DataFrame(vars(self))
 
 
 def _base(rule: LimitRule, capital: Capital) -> float:
