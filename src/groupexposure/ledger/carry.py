@@ -43,6 +43,6 @@ def carry_over(old: Snapshot, journal: Journal, facility_ids: set[str], *,
 def carry_missing(old: Snapshot, new: Snapshot) -> tuple[int, int]:
     """Carry into ``new`` the open reservations of ``old`` that ``new`` does not hold yet (those
     made after ``new`` was saved); for a service switching from ``old`` to ``new``."""
-    ids = set(new.store.table("facility_ids")["facility_id"].astype(str))
+    ids = set(new.store.table("facilities", columns=["facility_id"])["facility_id"].astype(str))
     have = set(new.reservations["reservation_id"])
     return carry_over(old, new.journal, ids, skip=have)

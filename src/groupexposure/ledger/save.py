@@ -83,10 +83,8 @@ def _tables(result: AnalysisResult, directory: Path) -> None:
         frame = getattr(result, name)
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
                        directory / f"{name}.parquet")
-    ids = pd.DataFrame({"facility_id": result.facilities["facility_id"].astype(str)})
-    pq.write_table(pa.Table.from_pandas(ids, preserve_index=False),
-                   directory / "facility_ids.parquet")
-    # the validated inputs the returns read (SPEC §11): the facilities and the entities' columns
+    # the validated inputs the returns read (SPEC §11): the facilities (whose ids carry-over reads
+    # too) and the entities' columns
     for name, frame in (("facilities", result.facilities), ("entity_inputs", result.coded.entities)):
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
                        directory / f"{name}.parquet")
