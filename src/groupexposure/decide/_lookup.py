@@ -50,14 +50,14 @@ def _rows(values: pa.Array | pa.ChunkedArray, width: int
     length = np.asarray(pc.binary_length(raw).fill_null(width + 1).to_numpy(
         zero_copy_only=False), dtype=np.int64)
     usable = length <= width
-    if n and not raw.null_count and bool((length == width).all()):
+    if n == 0:
+        return np.zeros((0, width // 8), dtype=np.uint64), length, usable
+    if not raw.null_count and bool((length == width).all()):
         return _words(raw, n, width), length, usable  # every value is exactly ``width`` bytes
     short = pc.if_else(pa.array(usable), raw, pa.scalar(b"", pa.binary()))
     pad = pc.binary_repeat(pa.scalar(b"\0", pa.binary()),
                            pa.array(np.where(usable, width - length, width)))
     padded = pc.binary_join_element_wise(short, pad, pa.scalar(b"", pa.binary()))
-    if n == 0:
-        return np.zeros((0, width // 8), dtype=np.uint64), length, usable
     return _words(padded, n, width), length, usable
 
 

@@ -79,13 +79,12 @@ def _tables(result: AnalysisResult, directory: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    for name in ("groups", "entities", "members", "issues"):
-        frame = getattr(result, name)
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
-                       directory / f"{name}.parquet")
-    # the validated inputs the returns read (SPEC §11): the facilities (whose ids carry-over reads
-    # too) and the entities' columns
-    for name, frame in (("facilities", result.facilities), ("entity_inputs", result.coded.entities)):
+    # the four tables of the analysis; the validated inputs the returns read (SPEC §11): the
+    # facilities (whose ids carry-over reads too) and the entities' columns
+    tables = {"groups": result.groups, "entities": result.entities, "members": result.members,
+              "issues": result.issues, "facilities": result.facilities,
+              "entity_inputs": result.coded.entities}
+    for name, frame in tables.items():
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
                        directory / f"{name}.parquet")
 
